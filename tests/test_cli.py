@@ -1,0 +1,57 @@
+import json
+import subprocess
+import sys
+
+from torch_geometric_unlearn.cli import main
+from torch_geometric_unlearn.datasets import KGDataset
+
+
+def test_help_runs_as_module():
+    res = subprocess.run([sys.executable, '-m', 'torch_geometric_unlearn',
+                          '--help'], capture_output=True, text=True)
+    assert res.returncode == 0
+    assert 'data' in res.stdout and 'demo' in res.stdout
+
+
+def test_data_json_and_save(tmp_path, capsys):
+    out = tmp_path / 'kg.pt'
+    rc = main(['data', '--data', 'synthetic:entities=300,triples=4000',
+               '--json', '--save', str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    summary = json.loads(text[:text.rindex('}') + 1])
+    assert summary['entities'] == 300
+    assert summary['train'] + summary['valid'] + summary['test'] > 3800
+    assert KGDataset.load(str(out)).num_entities == 300
+    # The saved file is accepted as --data too.
+    assert main(['data', '--data', str(out)]) == 0
+    assert 'entities   300' in capsys.readouterr().out
+
+
+def test_data_directory(tmp_path, capsys):
+    (tmp_path / 'train.tsv').write_text('a\tr\tb\nb\tr\tc\n')
+    assert main(['data', '--data', str(tmp_path)]) == 0
+    assert 'entities   3' in capsys.readouterr().out
+
+
+def test_demo(capsys):
+    import re
+
+    from torch_geometric_unlearn.datasets import (make_synthetic_kg,
+                                                  parse_synthetic_spec)
+    assert main(['demo', '--data', 'synthetic-tiny']) == 0
+    text = capsys.readouterr().out
+    train = make_synthetic_kg(**parse_synthetic_spec('synthetic-tiny')).train
+    m = re.search(r'forget (\d+) triples, retain ([\d,]+)', text)
+    assert m is not None
+    assert int(m.group(1)) == round(0.01 * train.edge_index.size(1))
+    assert int(m.group(2).replace(',', '')) + int(m.group(1)) == \
+        train.edge_index.size(1)
+
+
+def test_bad_data_is_a_clear_error(capsys):
+    assert main(['data', '--data', '/no/such/place']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('error:') and '/no/such/place' in err
+    assert main(['data', '--data', 'synthetic-huge']) == 2
+    assert 'unknown synthetic preset' in capsys.readouterr().err
