@@ -4,6 +4,8 @@ from .kg import (KGDataset, Vocabulary, make_kg, check_kg, to_triples,
 from .tsv import load_tsv_kg, save_tsv_kg
 from .synthetic import (make_synthetic_kg, parse_synthetic_spec,
                         SYNTHETIC_PRESETS)
+from .ogb import load_ogb_wikikg2
+from .pyg import load_pyg_kg, PYG_KG_NAMES
 
 __all__ = [
     'KGDataset',
@@ -18,4 +20,7 @@ __all__ = [
     'make_synthetic_kg',
     'parse_synthetic_spec',
     'SYNTHETIC_PRESETS',
+    'load_ogb_wikikg2',
+    'load_pyg_kg',
+    'PYG_KG_NAMES',
 ]

@@ -108,7 +108,15 @@ def _generate(N: int, R: int, C: int, layout: Dict[str, list], budget: int,
     share = rel_w / (rel_w * cost).sum() * rest
     count = {r: max(1, int(s)) for r, s in zip(singles, share.tolist())}
 
-    perms = {r: torch.randperm(C, generator=gen) for r in range(R)}
+    # Clusters lie on a line; a relation shifts the type by a fixed offset
+    # (clamped at the ends), so types compose and invert as translations.
+    span = max(1, C // 4)
+    types = torch.arange(C)
+    perms = {}
+    for r in range(R):
+        shift = int(torch.randint(1, span + 1, (1, ), generator=gen))
+        sign = 1 if float(_uniform(1, gen)) < 0.5 else -1
+        perms[r] = (types + sign * shift).clamp_(0, C - 1)
     heads: List[Tensor] = []
     rels: List[Tensor] = []
     tails: List[Tensor] = []
@@ -135,12 +143,8 @@ def _generate(N: int, R: int, C: int, layout: Dict[str, list], budget: int,
         keep = _uniform(h.numel(), gen) < inverse_prob
         add(t[keep], b, h[keep])
     for r in layout['symmetric']:
-        # An involution on clusters keeps both directions type-consistent.
-        p = torch.randperm(C, generator=gen)
-        inv = torch.arange(C)
-        inv[p[0:C - C % 2:2]] = p[1:C - C % 2:2]
-        inv[p[1:C - C % 2:2]] = p[0:C - C % 2:2]
-        perms[r] = inv
+        # Symmetric relations link entities of the same type.
+        perms[r] = types
         h, t = mapped(r, max(1, count[r] // 2))
         add(torch.cat([h, t]), r, torch.cat([t, h]))
     composition = []
@@ -212,8 +216,10 @@ def make_synthetic_kg(num_entities: int = 1_000, num_relations: int = 16,
     (cluster). Relations come in five kinds:
 
     * **base** relations map a head's cluster to a fixed tail cluster
-      (:math:`c(t) = \pi_r(c(h))`, tails drawn by popularity in that cluster);
-    * **symmetric** relations: :math:`(h, r, t) \Rightarrow (t, r, h)`;
+      (clusters lie on a line and :math:`c(t) = c(h) + s_r`, clamped at the
+      ends; tails drawn by popularity in that cluster);
+    * **symmetric** relations (within a cluster): :math:`(h, r, t)
+      \Rightarrow (t, r, h)`;
     * **inverse** pairs :math:`(r, r')`: :math:`(h, r, t) \Rightarrow
       (t, r', h)` with probability :obj:`inverse_prob`;
     * **composed** relations :math:`r_3 = r_1 \circ r_2`: :math:`(a, r_1, b)
