@@ -55,3 +55,53 @@ def test_bad_data_is_a_clear_error(capsys):
     assert err.startswith('error:') and '/no/such/place' in err
     assert main(['data', '--data', 'synthetic-huge']) == 2
     assert 'unknown synthetic preset' in capsys.readouterr().err
+
+
+def test_train_then_evaluate(tmp_path, capsys):
+    import torch
+
+    from torch_geometric_unlearn.kge import (LinkPredictionEvaluator,
+                                             load_checkpoint)
+    data = 'synthetic:entities=120,relations=10,triples=1500'
+    ckpt = str(tmp_path / 'm.pt')
+    rc = main(['train', '--data', data, '--model', 'distmult', '--dim', '16',
+               '--epochs', '2', '--loss', 'bce', '--negatives', '4',
+               '--quiet', '--out', ckpt])
+    assert rc == 0
+    loaded = load_checkpoint(ckpt)
+    assert loaded['model_name'] == 'distmult'
+    assert loaded['model_kwargs']['hidden_channels'] == 16
+    assert loaded['train_config']['epochs'] == 2
+    assert len(loaded['entity_vocab']) == 120
+    capsys.readouterr()
+    out = str(tmp_path / 'metrics.json')
+    rc = main(['evaluate', '--data', data, '--checkpoint', ckpt, '--quiet',
+               '--out', out])
+    assert rc == 0
+    with open(out) as f:
+        metrics = json.load(f)
+    assert set(metrics) == {'mrr', 'mr', 'hits@1', 'hits@3', 'hits@10',
+                            'count', 'seconds'}
+    # Same numbers as the evaluator called directly.
+    from torch_geometric_unlearn.cli import load_dataset
+    kg = load_dataset(data)
+    ev = LinkPredictionEvaluator(kg.num_entities, kg.num_relations,
+                                 [kg.train, kg.valid, kg.test])
+    direct = ev.evaluate(loaded['module'], kg.test)
+    assert metrics['mrr'] == direct['mrr']
+    assert metrics['count'] == 2 * kg.test.num_edges
+    # A checkpoint from another graph is refused.
+    rc = main(['evaluate', '--data', 'synthetic-tiny', '--checkpoint', ckpt])
+    assert rc == 2
+    assert 'entities' in capsys.readouterr().err
+    assert torch.is_tensor(loaded['model']['node_emb.weight'])
+
+
+def test_train_bad_options(tmp_path, capsys):
+    rc = main(['train', '--data', 'synthetic-tiny', '--model', 'distmult',
+               '--epochs', '0', '--out', str(tmp_path / 'x.pt')])
+    assert rc == 2
+    assert "'epochs' must be >= 1" in capsys.readouterr().err
+    rc = main(['evaluate', '--data', 'synthetic-tiny', '--checkpoint',
+               str(tmp_path / 'missing.pt')])
+    assert rc == 2

@@ -4,6 +4,9 @@ Commands:
 
 * ``data``: summarise a KG (a directory, a saved dataset or a synthetic
   configuration): counts and degree statistics.
+* ``train``: train a PyG KGE model with the default recipe, write a
+  checkpoint.
+* ``evaluate``: filtered link-prediction metrics of a checkpoint, as JSON.
 * ``demo``: the end-to-end job of the README on the embedded synthetic KG.
 """
 from __future__ import annotations
@@ -107,6 +110,82 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from .kge import KGETrainer, TrainConfig, load_kge_model, recipe
+
+    dataset = load_dataset(args.data)
+    rec = recipe(args.model)
+    model_kwargs = dict(rec['model_kwargs'])
+    train_kw = dict(rec['train'])
+    overrides = {
+        'epochs': args.epochs, 'batch_size': args.batch_size,
+        'num_negatives': args.negatives, 'loss': args.loss, 'lr': args.lr,
+        'max_minutes': args.max_minutes, 'eval_every': args.eval_every,
+        'patience': args.patience,
+    }
+    train_kw.update({k: v for k, v in overrides.items() if v is not None})
+    train_kw['seed'] = args.seed
+    config = TrainConfig.from_dict(train_kw)
+    dim = args.dim or rec['hidden_channels']
+    torch.manual_seed(args.seed)
+    model = load_kge_model(args.model, dataset.num_entities,
+                           dataset.num_relations, dim, **model_kwargs)
+    model = model.to(args.device)
+    print(f'training {model} on {dataset.name} ({dataset.train.num_edges:,} '
+          f'triples) with {config}')
+    trainer = KGETrainer(model, config, progress=not args.quiet)
+    t0 = time.perf_counter()
+    trainer.fit(dataset.train, dataset.valid,
+                [dataset.train, dataset.valid, dataset.test])
+    seconds = time.perf_counter() - t0
+    model_kwargs = dict(num_nodes=dataset.num_entities,
+                        num_relations=dataset.num_relations,
+                        hidden_channels=dim, **model_kwargs)
+    trainer.save(args.out, model_kwargs=model_kwargs,
+                 entity_vocab=dataset.entity_vocab,
+                 relation_vocab=dataset.relation_vocab,
+                 dataset=dataset.name, train_seconds=seconds)
+    best = f', best valid MRR {trainer.best_mrr:.4f}' \
+        if trainer.best_state is not None else ''
+    print(f'trained {trainer.epoch} epochs in {seconds:.1f} s{best}; '
+          f'checkpoint written to {args.out}')
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .kge import LinkPredictionEvaluator, load_checkpoint
+
+    dataset = load_dataset(args.data)
+    ckpt = load_checkpoint(args.checkpoint)
+    model = ckpt['module'].to(args.device)
+    if (model.num_nodes != dataset.num_entities
+            or model.num_relations != dataset.num_relations):
+        raise CLIError(f'the checkpoint has {model.num_nodes} entities and '
+                       f'{model.num_relations} relations, the data '
+                       f'{dataset.num_entities} and {dataset.num_relations}')
+    if ckpt.get('entity_vocab') is not None and \
+            ckpt['entity_vocab'][:100] != dataset.entity_vocab.to_list()[:100]:
+        raise CLIError('the checkpoint was trained on other entity ids than '
+                       'this data (vocabularies differ)')
+    evaluator = LinkPredictionEvaluator(
+        dataset.num_entities, dataset.num_relations,
+        filter_triples=[dataset.train, dataset.valid, dataset.test],
+        batch_size=args.batch_size, progress_bar=not args.quiet)
+    t0 = time.perf_counter()
+    metrics = evaluator.evaluate(model, dataset[args.split])
+    metrics['seconds'] = round(time.perf_counter() - t0, 4)
+    metrics = {k: metrics[k] for k in ('mrr', 'mr', 'hits@1', 'hits@3',
+                                       'hits@10', 'count', 'seconds')}
+    text = json.dumps(metrics, indent=2)
+    print(text)
+    if args.out:
+        with open(args.out, 'w') as f:
+            f.write(text + '\n')
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='python -m torch_geometric_unlearn',
@@ -121,6 +200,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--save', metavar='FILE',
                    help='also save the dataset (KGDataset.save) to FILE')
     p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser('train', help='train a KGE model',
+                       description='Train a PyG KGE model with its default '
+                       'recipe (options override it) and write a checkpoint.')
+    p.add_argument('--data', default='synthetic', help=DATA_HELP)
+    p.add_argument('--model', required=True,
+                   choices=['transe', 'distmult', 'complex', 'rotate'])
+    p.add_argument('--dim', type=int, help='embedding size (recipe default)')
+    p.add_argument('--epochs', type=int)
+    p.add_argument('--batch-size', type=int)
+    p.add_argument('--negatives', type=int, help='negatives per positive')
+    p.add_argument('--loss', choices=['margin', 'bce', 'self_adversarial',
+                                      '1vsall'])
+    p.add_argument('--lr', type=float)
+    p.add_argument('--eval-every', type=int)
+    p.add_argument('--patience', type=int)
+    p.add_argument('--max-minutes', type=float,
+                   help='stop training after this wall time')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--quiet', action='store_true', help='no progress bars')
+    p.add_argument('--out', required=True, metavar='CKPT')
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser('evaluate', help='evaluate a checkpoint',
+                       description='Filtered link prediction (both '
+                       'directions, realistic rank; filter = train, valid '
+                       'and test).')
+    p.add_argument('--data', default='synthetic', help=DATA_HELP)
+    p.add_argument('--checkpoint', required=True, metavar='CKPT')
+    p.add_argument('--split', default='test',
+                   choices=['train', 'valid', 'test'])
+    p.add_argument('--batch-size', type=int, default=512)
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--quiet', action='store_true', help='no progress bars')
+    p.add_argument('--out', metavar='METRICS.json')
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser('demo', help='run the end-to-end demo',
                        description='The README job on the embedded '
