@@ -39,7 +39,7 @@ def test_demo(capsys):
 
     from torch_geometric_unlearn.datasets import (make_synthetic_kg,
                                                   parse_synthetic_spec)
-    assert main(['demo', '--data', 'synthetic-tiny']) == 0
+    assert main(['demo', '--data', 'synthetic-tiny', '--epochs', '3']) == 0
     text = capsys.readouterr().out
     train = make_synthetic_kg(**parse_synthetic_spec('synthetic-tiny')).train
     m = re.search(r'forget (\d+) triples, retain ([\d,]+)', text)
@@ -47,6 +47,10 @@ def test_demo(capsys):
     assert int(m.group(1)) == round(0.01 * train.edge_index.size(1))
     assert int(m.group(2).replace(',', '')) + int(m.group(1)) == \
         train.edge_index.size(1)
+    rows = re.findall(r'^(original|retrained) +([\d.]+) +([\d.]+)', text,
+                      re.M)
+    assert [r[0] for r in rows] == ['original', 'retrained']
+    assert all(0 < float(r[1]) <= 1 and 0 < float(r[2]) <= 1 for r in rows)
 
 
 def test_bad_data_is_a_clear_error(capsys):
