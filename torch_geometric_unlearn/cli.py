@@ -251,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--batch-size', type=int)
     p.add_argument('--negatives', type=int, help='negatives per positive')
     p.add_argument('--loss', choices=['margin', 'bce', 'self_adversarial',
-                                      '1vsall'])
+                                      'softmax', '1vsall'])
     p.add_argument('--lr', type=float)
     p.add_argument('--eval-every', type=int)
     p.add_argument('--patience', type=int)

@@ -284,6 +284,12 @@ def test_triple_filter():
     assert filt.contains(both).tolist() == [
         tuple(x) in known_set for x in both.tolist()
     ]
+    # A compiled filter can be shared between evaluators.
+    model = random_model('distmult')
+    shared = LinkPredictionEvaluator(N, R, filt)(model, test)
+    assert shared == evaluate(model, test, known)
+    with pytest.raises(ValueError, match='graph size'):
+        LinkPredictionEvaluator(N + 1, R, filt)
     empty = TripleFilter(torch.empty(0, 3, dtype=torch.long), N, R)
     assert len(empty) == 0
     assert empty.known_tails(head, rel)[0].numel() == 0

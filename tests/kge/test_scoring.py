@@ -113,11 +113,14 @@ def test_l1_kernel_matches_cdist_on_larger_input():
     model = TransE(300, 3, 16, p_norm=1.0)
     head = torch.randint(0, 300, (150, ))  # more than one 64-row block
     rel = torch.randint(0, 3, (150, ))
+    num_threads = torch.get_num_threads()
     with torch.no_grad():
         scorer = get_scorer(model)
         query = scorer.tail_query(head, rel)
         expected = -torch.cdist(query, scorer.table, p=1.0)
         assert torch.allclose(scorer.tails(head, rel), expected, atol=1e-6)
+    # The worker threads leave the caller's thread setting alone.
+    assert torch.get_num_threads() == num_threads
 
 
 def test_registry_and_names():

@@ -28,13 +28,15 @@ def _train(kg, name='distmult', seed=0, **cfg):
 @pytest.mark.parametrize('name,loss', [('transe', 'margin'),
                                        ('distmult', 'bce'),
                                        ('complex', '1vsall'),
-                                       ('rotate', 'self_adversarial')])
+                                       ('rotate', 'self_adversarial'),
+                                       ('distmult', 'softmax')])
 def test_training_improves_over_init(kg, name, loss):
     filt = [kg.train, kg.valid, kg.test]
     torch.manual_seed(0)
     init = load_kge_model(name, kg.num_entities, kg.num_relations, 32)
     before = evaluate(init, kg.train, filt)['mrr']
-    model, trainer = _train(kg, name, loss=loss, epochs=15)
+    model, trainer = _train(kg, name, loss=loss, epochs=15,
+                            shared_negatives=(loss == 'softmax'))
     after = evaluate(model, kg.train, filt)['mrr']
     assert after > before + 0.05
     losses = [h['loss'] for h in trainer.history]

@@ -359,7 +359,8 @@ class LinkPredictionEvaluator:
         num_relations (int): Number of relations.
         filter_triples (torch.Tensor or Data or list, optional): Known true
             triples to filter, e.g. train :math:`\cup` valid :math:`\cup`
-            test, as a ``[M, 3]`` tensor, KG split(s) or a list of these.
+            test, as a ``[M, 3]`` tensor, KG split(s), a list of these, or
+            a compiled :class:`TripleFilter` (shared between evaluators).
             :obj:`None` gives the raw (unfiltered) setting.
             (default: :obj:`None`)
         batch_size (int, optional): Evaluation triples (per direction)

@@ -36,6 +36,7 @@ adds a fast adapter for a new model class.
 """
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, Optional, Type, Union
@@ -69,6 +70,7 @@ _L1_BLOCK = 64
 
 _POOL: Optional[ThreadPoolExecutor] = None
 _POOL_SIZE = 0
+_POOL_PID = -1
 _POOL_LOCK = threading.Lock()
 
 
@@ -77,26 +79,36 @@ def _thread_pool(num_threads: int) -> Optional[ThreadPoolExecutor]:
     kernel, or :obj:`None` where intra-op thread settings are not per thread
     (only with PyTorch's OpenMP backend does :func:`torch.set_num_threads`
     in a worker leave the caller's setting alone)."""
-    global _POOL, _POOL_SIZE
+    global _POOL, _POOL_SIZE, _POOL_PID
     if num_threads <= 1:
         return None
     if 'OpenMP' not in torch.__config__.parallel_info():  # pragma: no cover
         return None
     with _POOL_LOCK:
-        if _POOL is None or _POOL_SIZE != num_threads:
-            old = _POOL
+        # A pool inherited through fork() has no live threads: replace it.
+        if (_POOL is None or _POOL_SIZE != num_threads
+                or _POOL_PID != os.getpid()):
+            old = _POOL if _POOL_PID == os.getpid() else None
             _POOL = ThreadPoolExecutor(max_workers=num_threads,
                                        thread_name_prefix='tgu-l1')
-            _POOL_SIZE = num_threads
+            _POOL_SIZE, _POOL_PID = num_threads, os.getpid()
             if old is not None:
                 old.shutdown(wait=False)
         return _POOL
 
 
 def _l1_blocks(query: Tensor, table_t: Tensor, out: Tensor, starts,
-               negate: bool, single_thread: bool) -> None:
-    if single_thread:
-        torch.set_num_threads(1)  # per worker thread under OpenMP
+               negate: bool, num_threads: int = 0) -> None:
+    if num_threads > 0:  # in a worker thread
+        # Single-threaded operations in this thread only (OpenMP settings
+        # are per thread); the setting is put back for the threads PyTorch
+        # starts later, which read it.
+        torch.set_num_threads(1)
+        try:
+            _l1_blocks(query, table_t, out, starts, negate)
+        finally:
+            torch.set_num_threads(num_threads)
+        return
     buf = query.new_empty(min(_L1_BLOCK, query.size(0)), table_t.size(1))
     for start in starts:
         q = query[start:start + _L1_BLOCK]
@@ -134,12 +146,13 @@ def _l1_distance(query: Tensor, table_t: Tensor,
     num_threads = min(torch.get_num_threads(), 16)
     pool = _thread_pool(num_threads) if len(starts) > 1 else None
     if pool is None:
-        _l1_blocks(query, table_t, out, starts, negate, single_thread=False)
+        _l1_blocks(query, table_t, out, starts, negate)
         return out
     num_tasks = min(num_threads, len(starts))
     futures = [
         pool.submit(_l1_blocks, query, table_t, out, starts[i::num_tasks],
-                    negate, True) for i in range(num_tasks)
+                    negate, torch.get_num_threads())
+        for i in range(num_tasks)
     ]
     for future in futures:
         future.result()

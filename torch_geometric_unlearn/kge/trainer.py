@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from ..datasets.kg import check_kg, triple_keys
 from .scoring import get_scorer, load_kge_model, model_name
 
-LOSSES = ('margin', 'bce', 'self_adversarial', '1vsall')
+LOSSES = ('margin', 'bce', 'self_adversarial', 'softmax', '1vsall')
 OPTIMIZERS = {
     'adam': torch.optim.Adam,
     'adagrad': torch.optim.Adagrad,
@@ -38,7 +38,9 @@ class TrainConfig:
             tail). (default: :obj:`64`)
         loss (str): :obj:`"margin"` (margin ranking, PyG's TransE loss),
             :obj:`"bce"` (logistic), :obj:`"self_adversarial"` (RotatE's
-            self-adversarial negative sampling) or :obj:`"1vsall"`
+            self-adversarial negative sampling), :obj:`"softmax"`
+            (cross-entropy of the positive against its negatives, a sampled
+            1-vs-all) or :obj:`"1vsall"`
             (cross-entropy over all entities, both directions).
             (default: :obj:`"self_adversarial"`)
         margin (float): Margin :math:`\gamma` of the margin loss, and the
@@ -280,6 +282,13 @@ class KGETrainer:
                 loss = 0.5 * (pos_l.mean() +
                               (neg_l.sum(1) / weight.sum(1).clamp(min=1)
                                ).mean())
+            elif cfg.loss == 'softmax':
+                logits = torch.cat([pos[:, None] + cfg.margin,
+                                    neg + cfg.margin + torch.log(weight)], 1)
+                target = torch.zeros(pos.numel(), dtype=torch.long,
+                                     device=pos.device)
+                loss = F.cross_entropy(logits, target,
+                                       label_smoothing=cfg.label_smoothing)
             else:  # self_adversarial
                 with torch.no_grad():
                     att = torch.softmax(cfg.adversarial_temperature * neg, 1)
