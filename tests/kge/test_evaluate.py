@@ -196,6 +196,19 @@ def test_batch_size_and_order_invariance():
                        return_ranks=True)
         assert torch.equal(out['head_ranks'], base['head_ranks'])
         assert torch.equal(out['tail_ranks'], base['tail_ranks'])
+    # Serial (one thread) and threaded (worker threads) runs agree, and the
+    # workers leave the caller's thread setting alone:
+    num_threads = torch.get_num_threads()
+    try:
+        for threads in (1, 2, 3):
+            torch.set_num_threads(threads)
+            out = evaluate(model, test, known, batch_size=4,
+                           return_ranks=True)
+            assert torch.get_num_threads() == threads
+            assert torch.equal(out['head_ranks'], base['head_ranks'])
+            assert torch.equal(out['tail_ranks'], base['tail_ranks'])
+    finally:
+        torch.set_num_threads(num_threads)
     # The memory cap lowers the effective batch size:
     evaluator = LinkPredictionEvaluator(N, R, known, batch_size=512)
     evaluator.max_elements = 3 * N

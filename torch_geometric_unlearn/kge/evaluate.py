@@ -25,6 +25,7 @@ score row) and filtered by index operations.
 """
 from __future__ import annotations
 
+import threading
 from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 
 import torch
@@ -33,7 +34,7 @@ from torch_geometric.data import Data
 from tqdm import tqdm
 
 from torch_geometric_unlearn.datasets.kg import check_kg, to_triples
-from torch_geometric_unlearn.kge.scoring import get_scorer
+from torch_geometric_unlearn.kge.scoring import _thread_pool, get_scorer
 
 __all__ = [
     'TripleFilter',
@@ -318,10 +319,17 @@ def _check_choice(value: str, choices: Sequence[str], name: str) -> None:
                          f"(got '{value}')")
 
 
-def _count_buffer_dtype(num_nodes: int) -> torch.dtype:
-    # Counts are accumulated as floats (much faster than summing booleans
-    # on CPU); float32 holds integers exactly up to 2**24.
-    return torch.float32 if num_nodes < 2**24 else torch.float64
+def _buffer(buffers: Dict[str, Tensor], name: str, shape: Tuple[int, int],
+            like: Tensor, dtype: Optional[torch.dtype] = None) -> Tensor:
+    r"""A reusable scratch tensor of at least :obj:`shape` (pre-allocated
+    memory avoids page faults on every batch)."""
+    dtype = dtype or like.dtype
+    buf = buffers.get(name)
+    if (buf is None or buf.size(0) < shape[0] or buf.size(1) != shape[1]
+            or buf.dtype != dtype or buf.device != like.device):
+        buf = torch.empty(shape, dtype=dtype, device=like.device)
+        buffers[name] = buf
+    return buf[:shape[0]]
 
 
 class LinkPredictionEvaluator:
@@ -466,24 +474,30 @@ class LinkPredictionEvaluator:
         device = scorer.device
         triples = triples.to(device)
         rows = self._rows_per_batch()
-        num_batches = len(side_list) * ((triples.size(0) + rows - 1) // rows)
+        plans = {side: self._plan(triples, side) for side in side_list}
+        batches = [(side, start) for side in side_list
+                   for start in range(0, triples.size(0), rows)]
         training = model.training
         model.eval()
-        ranks = {}
         try:
-            with tqdm(total=num_batches, desc='Link prediction',
+            scorer.prepare()
+            with tqdm(total=len(batches), desc='Link prediction',
                       disable=not self.progress_bar, unit='batch') as pbar:
-                for side in side_list:
-                    ranks[side] = self._rank_side(scorer, triples, side,
-                                                  rank_type, pbar)
+                results = self._run(scorer, plans, batches, rows, rank_type,
+                                    pbar)
         finally:
             model.train(training)
+        ranks = {}
+        for side in side_list:
+            out = torch.empty(triples.size(0), dtype=torch.float64)
+            for idx, value in results[side]:
+                out[idx] = value
+            ranks[side] = out
         return self._finish(ranks, return_ranks)
 
     __call__ = evaluate
 
-    def _rank_side(self, scorer, triples: Tensor, side: str, rank_type: str,
-                   pbar) -> Tensor:
+    def _plan(self, triples: Tensor, side: str):
         n, r = self.num_nodes, self.num_relations
         head, rel, tail = triples.unbind(dim=1)
         if side == 'tail':
@@ -493,65 +507,108 @@ class LinkPredictionEvaluator:
         # Sorting by query makes triples that share a query adjacent, so each
         # batch scores every distinct query once.
         order = torch.argsort(query, stable=True)
-        out = torch.empty(triples.size(0), dtype=torch.float64,
-                          device=triples.device)
         index = None
         if self.filter is not None:
             index = self.filter.index(side, triples.device)
-        count_dtype = _count_buffer_dtype(n)
-        count_buf: Optional[Tensor] = None
-        row_buf: Optional[Tensor] = None
-        batch_size = self._rows_per_batch()
-        for start in range(0, triples.size(0), batch_size):
-            idx = order[start:start + batch_size]
-            q, tgt = query[idx], target[idx]
-            uniq, inv = torch.unique_consecutive(q, return_inverse=True)
-            if side == 'tail':
-                scores = scorer.tails(uniq // r, uniq % r)
-            else:
-                scores = scorer.heads(uniq // n, uniq % n)
-            # The target's score is read before filtering.
-            pos = scores[inv, tgt]
-            if torch.isnan(pos).any():
-                raise ValueError('the model scored an evaluation triple as '
-                                 'NaN')
-            if index is not None:
-                row, col, group_size = index.expand(uniq)
-                scores[row, col] = float('-inf')
-                filtered = index.contains(q * n + tgt)
-                num_filtered = group_size[inv]
-            else:
-                filtered = torch.zeros_like(tgt, dtype=torch.bool)
-                num_filtered = torch.zeros_like(tgt)
-            if count_buf is None or count_buf.size(0) < q.numel():
-                count_buf = torch.empty(q.numel(), n, dtype=count_dtype,
-                                        device=scores.device)
-                row_buf = torch.empty(q.numel(), n, dtype=scores.dtype,
-                                      device=scores.device)
-            if uniq.numel() != q.numel():  # one row per triple
-                if row_buf.dtype != scores.dtype:
-                    row_buf = row_buf.to(scores.dtype)
-                scores = torch.index_select(scores, 0, inv,
-                                            out=row_buf[:q.numel()])
-            buf = count_buf[:q.numel()]
-            pos_col = pos.unsqueeze(1)
-            num_greater = torch.gt(scores, pos_col, out=buf).sum(dim=1)
-            num_greater_equal = torch.ge(scores, pos_col, out=buf).sum(dim=1)
-            num_greater = num_greater.double()
-            num_greater_equal = num_greater_equal.double()
-            # An unfiltered target still sits in its row and ties with itself.
-            not_filtered = (~filtered).double()
-            pess = 1 + num_greater_equal - not_filtered
-            # With a target scored -inf, every filtered (-inf) candidate
-            # would count as a tie: count the unfiltered others instead.
-            neg_inf = pos == float('-inf')
-            if bool(neg_inf.any()):
-                others = n - num_filtered.double() - not_filtered
-                pess = torch.where(neg_inf, 1 + others, pess)
-            opt = 1 + num_greater
-            out[idx] = _combine(opt, pess, rank_type)
-            pbar.update(1)
-        return out.cpu()
+        return query, target, order, index
+
+    def _run(self, scorer, plans, batches, rows: int, rank_type: str, pbar):
+        r"""Ranks all batches, on CPU spread over worker threads."""
+        results = {side: [] for side in plans}
+        pool = None
+        if scorer.device.type == 'cpu' and len(batches) > 1:
+            pool = _thread_pool(min(torch.get_num_threads(), 16))
+        if pool is None:
+            self._work(scorer, plans, batches, rows, rank_type, results,
+                       pbar.update)
+            return results
+        # Each worker ranks whole batches with single-threaded operations,
+        # so that the many mid-sized operations need no synchronisation
+        # between threads (which is slow on a busy machine).
+        lock = threading.Lock()
+
+        def progress():
+            with lock:
+                pbar.update(1)
+
+        num_tasks = min(torch.get_num_threads(), 16, len(batches))
+        parts = [{side: [] for side in plans} for _ in range(num_tasks)]
+        futures = [
+            pool.submit(self._work, scorer, plans, batches[i::num_tasks],
+                        rows, rank_type, parts[i], progress,
+                        torch.get_num_threads()) for i in range(num_tasks)
+        ]
+        for future in futures:
+            future.result()
+        for part in parts:
+            for side, values in part.items():
+                results[side].extend(values)
+        return results
+
+    def _work(self, scorer, plans, batches, rows: int, rank_type: str,
+              results, progress, num_threads: int = 0) -> None:
+        if num_threads > 0:  # in a worker thread, see _run()
+            torch.set_num_threads(1)
+        try:
+            with torch.no_grad():
+                buffers: Dict[str, Tensor] = {}
+                for side, start in batches:
+                    query, target, order, index = plans[side]
+                    idx = order[start:start + rows]
+                    ranks = self._rank_batch(scorer, side, query[idx],
+                                             target[idx], index, rank_type,
+                                             buffers)
+                    results[side].append((idx.cpu(), ranks.cpu()))
+                    progress()
+        finally:
+            if num_threads > 0:
+                torch.set_num_threads(num_threads)
+
+    def _rank_batch(self, scorer, side: str, q: Tensor, tgt: Tensor,
+                    index: Optional[_GroupIndex], rank_type: str,
+                    buffers: Dict[str, Tensor]) -> Tensor:
+        r"""Filtered ranks of one batch of triples given as query keys
+        :obj:`q` and target entities :obj:`tgt`, both ``[B]``."""
+        n, r = self.num_nodes, self.num_relations
+        uniq, inv = torch.unique_consecutive(q, return_inverse=True)
+        if side == 'tail':
+            scores = scorer.tails(uniq // r, uniq % r)
+        else:
+            scores = scorer.heads(uniq // n, uniq % n)
+        # The target's score is read before filtering.
+        pos = scores[inv, tgt]
+        if torch.isnan(pos).any():
+            raise ValueError('the model scored an evaluation triple as NaN')
+        if index is not None:
+            row, col, group_size = index.expand(uniq)
+            scores[row, col] = float('-inf')
+            filtered = index.contains(q * n + tgt)
+            num_filtered = group_size[inv]
+        else:
+            filtered = torch.zeros_like(tgt, dtype=torch.bool)
+            num_filtered = torch.zeros_like(tgt)
+        if uniq.numel() != q.numel():  # one row per triple
+            rows = _buffer(buffers, 'rows', (q.numel(), n), scores)
+            scores = torch.index_select(scores, 0, inv, out=rows)
+        # Counting into a float buffer is much faster than summing booleans
+        # on CPU; float32 holds the counts exactly below 2**24 entities.
+        count_dtype = torch.float32 if n < 2**24 else torch.float64
+        buf = _buffer(buffers, 'count', (q.numel(), n), scores, count_dtype)
+        pos_col = pos.unsqueeze(1)
+        num_greater = torch.gt(scores, pos_col, out=buf).sum(dim=1).double()
+        num_greater_equal = torch.ge(scores, pos_col,
+                                     out=buf).sum(dim=1).double()
+        # An unfiltered target still sits in its row and ties with itself.
+        not_filtered = (~filtered).double()
+        pess = 1 + num_greater_equal
+        # With a target scored -inf, every filtered (-inf) candidate would
+        # count as a tie: count the unfiltered others instead.
+        neg_inf = pos == float('-inf')
+        if bool(neg_inf.any()):
+            others = n - num_filtered.double() - not_filtered
+            pess = torch.where(neg_inf, 1 + others, pess)
+        opt = 1 + num_greater
+        return _combine(opt, pess, rank_type)
 
     # Given negatives (OGB) ##################################################
 

@@ -272,6 +272,13 @@ class KGEScorer:
             self._table = self.entity_table()
         return self._table
 
+    def prepare(self) -> 'KGEScorer':
+        r"""Computes and caches the entity table (and any derived layout)
+        now, e.g. before scoring from several threads."""
+        self._transposed_table()
+        _ = self.table
+        return self
+
     def _transposed_table(self) -> Optional[Tensor]:
         if not self.distance or self.norm_p() != 1.0:
             return None
@@ -462,6 +469,9 @@ class ForwardScorer(KGEScorer):
                  chunk_size: int = 2**18) -> None:
         super().__init__(model)
         self.chunk_size = int(chunk_size)
+
+    def prepare(self) -> 'ForwardScorer':
+        return self  # nothing to cache: scores come from forward()
 
     def _expand(self, fixed_a: Tensor, fixed_b: Tensor,
                 candidates: Optional[Tensor], side: str) -> Tensor:

@@ -323,14 +323,20 @@ class KGETrainer:
         """
         if not self.config.deterministic:
             return self._fit(train, valid, filter_data)
+        import torch.utils.deterministic as tud
         previous = (torch.are_deterministic_algorithms_enabled(),
-                    torch.is_deterministic_algorithms_warn_only_enabled())
+                    torch.is_deterministic_algorithms_warn_only_enabled(),
+                    tud.fill_uninitialized_memory)
         torch.use_deterministic_algorithms(True, warn_only=True)
+        # Deterministic ops are what we need; NaN-filling every new buffer
+        # (the flag's other effect) costs time and changes no result.
+        tud.fill_uninitialized_memory = False
         try:
             return self._fit(train, valid, filter_data)
         finally:
             torch.use_deterministic_algorithms(previous[0],
                                                warn_only=previous[1])
+            tud.fill_uninitialized_memory = previous[2]
 
     def _fit(self, train: Data, valid: Optional[Data],
              filter_data: Optional[List[Data]]) -> List[Dict]:
