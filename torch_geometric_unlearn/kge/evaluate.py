@@ -600,7 +600,7 @@ class LinkPredictionEvaluator:
                                      out=buf).sum(dim=1).double()
         # An unfiltered target still sits in its row and ties with itself.
         not_filtered = (~filtered).double()
-        pess = 1 + num_greater_equal
+        pess = 1 + num_greater_equal - not_filtered
         # With a target scored -inf, every filtered (-inf) candidate would
         # count as a tie: count the unfiltered others instead.
         neg_inf = pos == float('-inf')
