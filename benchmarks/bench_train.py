@@ -113,6 +113,13 @@ def part_recipe(args, kg):
         t1 = time.perf_counter()
         test = evaluator.evaluate(model, kg.test)
         eval_s = time.perf_counter() - t1
+        if args.save_dir:
+            import os
+            os.makedirs(args.save_dir, exist_ok=True)
+            trainer.save(os.path.join(args.save_dir, f'{name}.pt'),
+                         entity_vocab=kg.entity_vocab,
+                         relation_vocab=kg.relation_vocab,
+                         dataset=kg.name)
         results[name] = dict(test={k: test[k] for k in ('mrr', 'mr',
                                                         'hits@1', 'hits@3',
                                                         'hits@10')},
@@ -145,6 +152,7 @@ def main():
     p.add_argument('--threads', type=int, default=0)
     p.add_argument('--progress', action='store_true')
     p.add_argument('--out', help='write the recipe results as JSON')
+    p.add_argument('--save-dir', help='write each trained checkpoint here')
     args = p.parse_args()
     args.models = [m.strip().lower() for m in args.models.split(',')]
     if args.threads:
