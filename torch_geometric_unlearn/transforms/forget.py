@@ -73,6 +73,23 @@ def _check_range(t: Tensor, size: int, what: str) -> None:
                          f'{t[bad][:5].tolist()}')
 
 
+def _selection(ids: Tensor, size: int, occurring: Tensor, singular: str,
+               plural: str) -> Tensor:
+    r"""Validated boolean ``[size]`` mask of the requested ids, each of
+    which must occur in :obj:`occurring`."""
+    _check_range(ids, size, f'{singular} ids')
+    ids = _dedup(ids, plural)
+    present = torch.zeros(size, dtype=torch.bool)
+    present[occurring] = True
+    absent = ids[~present[ids]]
+    if absent.numel() > 0:
+        raise ValueError(f'{plural} with no triple in the graph (nothing to '
+                         f'forget): {absent[:5].tolist()}')
+    sel = torch.zeros(size, dtype=torch.bool)
+    sel[ids] = True
+    return sel
+
+
 def affected_entities(forget_edge_index: Tensor, retain_edge_index: Tensor,
                       num_nodes: int, num_hops: int = 0) -> Tensor:
     r"""Boolean mask ``[N]`` of the entities of the forgotten triples,
@@ -236,17 +253,8 @@ class ForgetEntity(_ForgetBase):
         self.entities = _as_id_tensor(entities, 'entities')
 
     def _forget_mask(self, data: Data) -> Tensor:
-        n = int(data.num_nodes)
-        _check_range(self.entities, n, 'entity ids')
-        ents = _dedup(self.entities, 'entities')
-        sel = torch.zeros(n, dtype=torch.bool)
-        sel[ents] = True
-        present = torch.zeros(n, dtype=torch.bool)
-        present[data.edge_index.reshape(-1)] = True
-        absent = ents[~present[ents]]
-        if absent.numel() > 0:
-            raise ValueError(f'entities with no triple in the graph (nothing '
-                             f'to forget): {absent[:5].tolist()}')
+        sel = _selection(self.entities, int(data.num_nodes),
+                         data.edge_index.reshape(-1), 'entity', 'entities')
         return sel[data.edge_index[0]] | sel[data.edge_index[1]]
 
     def __repr__(self) -> str:
@@ -272,17 +280,8 @@ class ForgetRelation(_ForgetBase):
         self.relations = _as_id_tensor(relations, 'relations')
 
     def _forget_mask(self, data: Data) -> Tensor:
-        R = int(data.num_relations)
-        _check_range(self.relations, R, 'relation ids')
-        rels = _dedup(self.relations, 'relations')
-        present = torch.zeros(R, dtype=torch.bool)
-        present[data.edge_type] = True
-        absent = rels[~present[rels]]
-        if absent.numel() > 0:
-            raise ValueError(f'relations with no triple in the graph (nothing '
-                             f'to forget): {absent[:5].tolist()}')
-        sel = torch.zeros(R, dtype=torch.bool)
-        sel[rels] = True
+        sel = _selection(self.relations, int(data.num_relations),
+                         data.edge_type, 'relation', 'relations')
         return sel[data.edge_type]
 
     def __repr__(self) -> str:
