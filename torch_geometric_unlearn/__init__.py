@@ -6,9 +6,13 @@ Subpackages:
   the seeded synthetic KG generator, :class:`KGDataset`.
 * :mod:`torch_geometric_unlearn.transforms` -- deletion requests as PyG
   transforms, and the forget-set sampler.
+* :mod:`torch_geometric_unlearn.kge` -- scoring, filtered evaluation and
+  training for PyG's KGE models.
+* :mod:`torch_geometric_unlearn.nn` -- MetaEU's generator layers (RAEEG,
+  NEEM).
 """
-from . import datasets, transforms
+from . import datasets, transforms, kge, nn
 
 __version__ = '0.1.0'
 
-__all__ = ['datasets', 'transforms', '__version__']
+__all__ = ['datasets', 'transforms', 'kge', 'nn', '__version__']
