@@ -217,8 +217,9 @@ class KGETrainer:
 
     def _scores(self, h: Tensor, r: Tensor, t: Tensor,
                 gen: torch.Generator) -> tuple:
-        r"""Positive ``[B]`` and negative ``[B, K]`` scores and the negatives'
-        ``(head, rel, tail)`` ids; the first half of the batch corrupts
+        r"""Positive ``[B]`` and negative ``[B, K]`` scores and (only with
+        filtered negatives) the negatives' ``(head, rel, tail)`` ids; the
+        first half of the batch corrupts
         heads, the second half tails. Each query is embedded once and scored
         against its target and its :obj:`K` random candidates."""
         B, K = h.numel(), self.config.num_negatives
@@ -246,6 +247,8 @@ class KGETrainer:
                     q_tail, torch.cat([t[nh:, None], rnd[nh:]], 1))
             ], 0)
             pos, neg = scores[:, 0], scores[:, 1:]
+        if not self.config.filtered_negatives:
+            return pos, neg, None
         corrupt_head = torch.arange(B, device=h.device)[:, None] < nh
         hh = torch.where(corrupt_head, rnd, h[:, None])
         tt = torch.where(corrupt_head, t[:, None], rnd)
@@ -265,11 +268,11 @@ class KGETrainer:
                 F.cross_entropy(logits_h, h,
                                 label_smoothing=cfg.label_smoothing))
         else:
-            pos, neg, (hh, rr, tt) = self._scores(h, r, t, gen)
+            pos, neg, corrupted = self._scores(h, r, t, gen)
             pos, neg = pos * cfg.score_scale, neg * cfg.score_scale
             weight = torch.ones_like(neg)
-            if cfg.filtered_negatives and self._train_keys is not None:
-                keys = triple_keys(hh, rr, tt, int(model.num_nodes),
+            if corrupted is not None and self._train_keys is not None:
+                keys = triple_keys(*corrupted, int(model.num_nodes),
                                    int(model.num_relations))
                 weight = (~torch.isin(keys, self._train_keys)).float()
             if cfg.loss == 'margin':
