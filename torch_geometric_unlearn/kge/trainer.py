@@ -15,7 +15,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
-from ..datasets.kg import check_kg, triple_keys
+from ..datasets.kg import check_kg, to_triples, triple_keys
 from .scoring import get_scorer, load_kge_model, model_name
 
 LOSSES = ('margin', 'bce', 'self_adversarial', 'softmax', '1vsall')
@@ -366,7 +366,7 @@ class KGETrainer:
             from .evaluate import LinkPredictionEvaluator
             filt = filter_data if filter_data is not None else [train, valid]
             evaluator = LinkPredictionEvaluator(n, R, filter_triples=filt)
-            vt = _triples(valid)
+            vt = to_triples(valid)
             if cfg.eval_max_triples and vt.size(0) > cfg.eval_max_triples:
                 g = torch.Generator().manual_seed(cfg.seed)
                 vt = vt[torch.randperm(vt.size(0), generator=g)
@@ -446,11 +446,6 @@ class KGETrainer:
         trainer.epoch = int(ckpt.get('epoch', 0))
         trainer.history = list(ckpt.get('history', []))
         return trainer
-
-
-def _triples(data: Data) -> Tensor:
-    return torch.stack([data.edge_index[0], data.edge_type,
-                        data.edge_index[1]], dim=1)
 
 
 def _model_kwargs(model: torch.nn.Module) -> Dict[str, Any]:
