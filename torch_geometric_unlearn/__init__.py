@@ -10,9 +10,13 @@ Subpackages:
   training for PyG's KGE models.
 * :mod:`torch_geometric_unlearn.nn` -- MetaEU's generator layers (RAEEG,
   NEEM).
+* :mod:`torch_geometric_unlearn.metaeu` -- :class:`MetaEU`, meta-learned KG
+  embedding unlearning.
 """
-from . import datasets, transforms, kge, nn
+from . import datasets, transforms, kge, nn, metaeu
+from .metaeu import MetaEU, MetaEUConfig
 
 __version__ = '0.1.0'
 
-__all__ = ['datasets', 'transforms', 'kge', 'nn', '__version__']
+__all__ = ['datasets', 'transforms', 'kge', 'nn', 'metaeu', 'MetaEU',
+           'MetaEUConfig', '__version__']

@@ -39,7 +39,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Dict, Optional, Type, Union
+from typing import Callable, Dict, Optional, Tuple, Type, Union
 
 import torch
 import torch.nn.functional as F
@@ -246,6 +246,58 @@ class KGEScorer:
         only)."""
         return 0.0
 
+    # Row-level operations (used by MetaEU) ##################################
+
+    #: Parameter tables holding the entity rows, concatenated along the last
+    #: dimension (real and imaginary parts for complex models).
+    entity_params: Tuple[str, ...] = ('node_emb', )
+
+    def param_rows(self, index: Tensor) -> Tensor:
+        r"""The raw parameter rows of entities :obj:`index` (for complex
+        models ``[re, im]``), ``[*, D]``."""
+        return torch.cat([getattr(self.model, name)(index)
+                          for name in self.entity_params], dim=-1)
+
+    @torch.no_grad()
+    def write_rows(self, index: Tensor, rows: Tensor) -> None:
+        r"""Writes raw parameter rows ``[K, D]`` for entities :obj:`index`
+        ``[K]`` into the model (in place)."""
+        tables = [getattr(self.model, name).weight
+                  for name in self.entity_params]
+        width = tables[0].size(1)
+        if rows.dim() != 2 or rows.size(1) != width * len(tables):
+            raise ValueError(f'expected rows of shape [K, '
+                             f'{width * len(tables)}], got '
+                             f'{list(rows.shape)}')
+        for i, table in enumerate(tables):
+            table[index] = rows[:, i * width:(i + 1) * width].to(table.dtype)
+        self._table = self._table_t = None
+
+    def represent(self, rows: Tensor) -> Tensor:
+        r"""Maps raw rows to the representation used for scoring (e.g.
+        TransE's normalisation); the identity for most models."""
+        return rows
+
+    def tail_query_rep(self, head_rep: Tensor, rel: Tensor) -> Tensor:
+        r"""Like :meth:`tail_query` from head representations ``[B, D]``.
+        For every supported model it is also the tail representation the
+        triple implies (the best-scoring direction)."""
+        raise NotImplementedError(
+            f'{self.__class__.__name__} has no row-level queries')
+
+    def head_query_rep(self, rel: Tensor, tail_rep: Tensor) -> Tensor:
+        r"""Like :meth:`head_query` from tail representations ``[B, D]``."""
+        raise NotImplementedError(
+            f'{self.__class__.__name__} has no row-level queries')
+
+    def score_pairs(self, query: Tensor, rows: Tensor) -> Tensor:
+        r"""Scores ``[*, D]`` queries against ``[*, D]`` entity
+        representations elementwise, ``[*]``; differentiable."""
+        if self.distance:
+            return self.offset() - (query - rows).norm(p=self.norm_p(),
+                                                       dim=-1)
+        return (query * rows).sum(dim=-1)
+
     # Generic parts ##########################################################
 
     @property
@@ -367,6 +419,15 @@ class TransEScorer(KGEScorer):
     def head_query(self, rel: Tensor, tail: Tensor) -> Tensor:
         return self._rows(tail) - self.model.rel_emb(rel)
 
+    def represent(self, rows: Tensor) -> Tensor:
+        return F.normalize(rows, p=self.norm_p(), dim=-1)
+
+    def tail_query_rep(self, head_rep: Tensor, rel: Tensor) -> Tensor:
+        return head_rep + self.model.rel_emb(rel)
+
+    def head_query_rep(self, rel: Tensor, tail_rep: Tensor) -> Tensor:
+        return tail_rep - self.model.rel_emb(rel)
+
 
 class DistMultScorer(KGEScorer):
     r"""Adapter for :class:`~torch_geometric.nn.kge.DistMult`:
@@ -384,6 +445,12 @@ class DistMultScorer(KGEScorer):
 
     def head_query(self, rel: Tensor, tail: Tensor) -> Tensor:
         return self.model.rel_emb(rel) * self.model.node_emb(tail)
+
+    def tail_query_rep(self, head_rep: Tensor, rel: Tensor) -> Tensor:
+        return head_rep * self.model.rel_emb(rel)
+
+    def head_query_rep(self, rel: Tensor, tail_rep: Tensor) -> Tensor:
+        return self.model.rel_emb(rel) * tail_rep
 
 
 class ComplExScorer(KGEScorer):
@@ -410,6 +477,20 @@ class ComplExScorer(KGEScorer):
         t_re, t_im = self.model.node_emb(tail), self.model.node_emb_im(tail)
         r_re, r_im = self.model.rel_emb(rel), self.model.rel_emb_im(rel)
         # Coefficients of h_re and h_im in Re(<h, r, conj(t)>):
+        return torch.cat([r_re * t_re + r_im * t_im,
+                          r_re * t_im - r_im * t_re], dim=-1)
+
+    entity_params = ('node_emb', 'node_emb_im')
+
+    def tail_query_rep(self, head_rep: Tensor, rel: Tensor) -> Tensor:
+        h_re, h_im = head_rep.chunk(2, dim=-1)
+        r_re, r_im = self.model.rel_emb(rel), self.model.rel_emb_im(rel)
+        return torch.cat([h_re * r_re - h_im * r_im,
+                          h_im * r_re + h_re * r_im], dim=-1)
+
+    def head_query_rep(self, rel: Tensor, tail_rep: Tensor) -> Tensor:
+        t_re, t_im = tail_rep.chunk(2, dim=-1)
+        r_re, r_im = self.model.rel_emb(rel), self.model.rel_emb_im(rel)
         return torch.cat([r_re * t_re + r_im * t_im,
                           r_re * t_im - r_im * t_re], dim=-1)
 
@@ -448,6 +529,20 @@ class RotatEScorer(KGEScorer):
 
     def head_query(self, rel: Tensor, tail: Tensor) -> Tensor:
         t_re, t_im = self.model.node_emb(tail), self.model.node_emb_im(tail)
+        r_re, r_im = self._rotation(rel)
+        return torch.cat([r_re * t_re + r_im * t_im,
+                          r_re * t_im - r_im * t_re], dim=-1)
+
+    entity_params = ('node_emb', 'node_emb_im')
+
+    def tail_query_rep(self, head_rep: Tensor, rel: Tensor) -> Tensor:
+        h_re, h_im = head_rep.chunk(2, dim=-1)
+        r_re, r_im = self._rotation(rel)
+        return torch.cat([r_re * h_re - r_im * h_im,
+                          r_re * h_im + r_im * h_re], dim=-1)
+
+    def head_query_rep(self, rel: Tensor, tail_rep: Tensor) -> Tensor:
+        t_re, t_im = tail_rep.chunk(2, dim=-1)
         r_re, r_im = self._rotation(rel)
         return torch.cat([r_re * t_re + r_im * t_im,
                           r_re * t_im - r_im * t_re], dim=-1)

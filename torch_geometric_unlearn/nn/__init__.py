@@ -1,5 +1,7 @@
 r"""MetaEU's generator layers as PyG :class:`MessagePassing` modules."""
 from .raeeg import RAEEG, add_inverse_edges
 from .neem import NEEM, BasisRelConv
+from .generator import EmbeddingGenerator
 
-__all__ = ['RAEEG', 'NEEM', 'BasisRelConv', 'add_inverse_edges']
+__all__ = ['RAEEG', 'NEEM', 'BasisRelConv', 'EmbeddingGenerator',
+           'add_inverse_edges']

@@ -93,24 +93,30 @@ class NEEM(torch.nn.Module):
         num_layers (int, optional): :math:`L`. (default: :obj:`3`)
         num_bases (int, optional): Bases of the relation weights.
             (default: :obj:`4`)
+        in_channels (int, optional): Input size, when it differs from
+            :obj:`channels` (e.g. extra input features). (default:
+            ``channels``)
 
     Shapes:
-        - **input:** node features :math:`(|\mathcal{V}|, F)`, edge indices
-          :math:`(2, |\mathcal{E}|)`, edge types :math:`(|\mathcal{E}|)`
+        - **input:** node features :math:`(|\mathcal{V}|, F_{in})`, edge
+          indices :math:`(2, |\mathcal{E}|)`, edge types
+          :math:`(|\mathcal{E}|)`
         - **output:** node features :math:`(|\mathcal{V}|, F)`
     """
     def __init__(self, num_relations: int, channels: int,
                  hidden_channels: Optional[int] = None, num_layers: int = 3,
-                 num_bases: int = 4) -> None:
+                 num_bases: int = 4,
+                 in_channels: Optional[int] = None) -> None:
         super().__init__()
         hidden = hidden_channels or channels
+        in_channels = in_channels or channels
         self.num_relations = num_relations
         self.convs = torch.nn.ModuleList()
         for i in range(num_layers):
             self.convs.append(
-                BasisRelConv(channels if i == 0 else hidden, hidden,
+                BasisRelConv(in_channels if i == 0 else hidden, hidden,
                              2 * num_relations, num_bases))
-        self.jk = Linear(channels + num_layers * hidden, channels)
+        self.jk = Linear(in_channels + num_layers * hidden, channels)
 
     def reset_parameters(self) -> None:
         for conv in self.convs:
