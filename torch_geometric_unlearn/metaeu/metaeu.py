@@ -81,6 +81,11 @@ class MetaEUConfig:
         ensemble (int): Default ensemble size :math:`K`. (default: :obj:`1`)
         ensemble_dropout (float): Support-triple dropout of each ensemble
             member when :math:`K > 1`. (default: :obj:`0.1`)
+        unlearn_max_edges (int, optional): At unlearning time the message
+            passing reads at most this many (seeded random) retained triples
+            per affected entity -- meta-training sees at most
+            :obj:`max_edges` -- while the implied mean reads all of them
+            (:obj:`None`: all). (default: :obj:`32`)
         refine_steps (int): Default MetaEU-FT refinement steps.
             (default: :obj:`0`)
         refine_lr (float): Adam learning rate of the refinement.
@@ -111,6 +116,7 @@ class MetaEUConfig:
     num_hops: int = 0
     ensemble: int = 1
     ensemble_dropout: float = 0.1
+    unlearn_max_edges: Optional[int] = 32
     refine_steps: int = 0
     refine_lr: float = 1e-2
     seed: int = 0
@@ -309,11 +315,15 @@ class MetaEU:
         num_rel = int(self.model.num_relations)
 
         def implied(src: Tensor, edge_type: Tensor) -> Tensor:
-            fwd = edge_type < num_rel
-            rel = torch.where(fwd, edge_type, edge_type - num_rel)
-            as_tail = scorer.tail_query_rep(src, rel)  # src is the head
-            as_head = scorer.head_query_rep(rel, src)  # src is the tail
-            return torch.where(fwd[:, None], as_tail, as_head)
+            fwd = (edge_type < num_rel).nonzero().view(-1)
+            inv = (edge_type >= num_rel).nonzero().view(-1)
+            # A forward edge's source is the head: it implies the tail; an
+            # inverse edge's source is the tail: it implies the head.
+            as_tail = scorer.tail_query_rep(src[fwd], edge_type[fwd])
+            as_head = scorer.head_query_rep(edge_type[inv] - num_rel,
+                                            src[inv])
+            order = torch.argsort(torch.cat([fwd, inv]))
+            return torch.cat([as_tail, as_head], dim=0)[order]
 
         return implied
 
@@ -386,10 +396,42 @@ class MetaEU:
         return loss / 2
 
     def _generate(self, scorer: KGEScorer, nodes: Tensor, affected: Tensor,
-                  edge_index: Tensor, edge_type: Tensor) -> Tensor:
+                  edge_index: Tensor, edge_type: Tensor,
+                  base_edge_index: Optional[Tensor] = None,
+                  base_edge_type: Optional[Tensor] = None) -> Tensor:
         x = scorer.represent(scorer.param_rows(nodes))
         return self.generator(x, edge_index, edge_type, affected,
-                              implied=self._implied(scorer))
+                              implied=self._implied(scorer),
+                              base_edge_index=base_edge_index,
+                              base_edge_type=base_edge_type)
+
+    @staticmethod
+    def _cap_edges(edge_index: Tensor, affected: Tensor, cap: Optional[int],
+                   generator: torch.Generator) -> Tensor:
+        r"""Boolean mask of the edges kept when each affected node keeps at
+        most :obj:`cap` random incident edges (an edge stays if either of its
+        affected ends keeps it)."""
+        num_edges = edge_index.size(1)
+        keep = torch.zeros(num_edges, dtype=torch.bool)
+        if cap is None or num_edges == 0:
+            return ~keep
+        prio = torch.rand(num_edges, generator=generator)
+        ends = edge_index.reshape(-1)
+        eid = torch.arange(num_edges).repeat(2)
+        sel = affected[ends]
+        ends, eid = ends[sel], eid[sel]
+        # Sort by (end, priority): the first `cap` of each end are kept.
+        order = torch.argsort(prio[eid], stable=True)
+        order = order[torch.argsort(ends[order], stable=True)]
+        ends, eid = ends[order], eid[order]
+        first = torch.ones_like(ends, dtype=torch.bool)
+        first[1:] = ends[1:] != ends[:-1]
+        start = torch.cummax(torch.where(
+            first, torch.arange(ends.numel()), torch.zeros_like(ends)),
+            dim=0).values
+        rank = torch.arange(ends.numel()) - start
+        keep[eid[rank < cap]] = True
+        return keep
 
     def _episode_loss(self, scorer: KGEScorer, ep: Episode,
                       neg: Tensor) -> Tensor:
@@ -671,15 +713,15 @@ class MetaEU:
                 g = torch.Generator().manual_seed(c.seed)
                 outs = []
                 for k in range(ensemble):
+                    keep = self._cap_edges(sub_ei, aff_mask,
+                                           c.unlearn_max_edges, g)
                     if ensemble > 1 and c.ensemble_dropout > 0:
-                        keep = torch.rand(et_d.numel(), generator=g) >= \
+                        keep &= torch.rand(et_d.numel(), generator=g) >= \
                             c.ensemble_dropout
-                        keep = keep.to(dev)
-                        e_i, e_t = ei_d[:, keep], et_d[keep]
-                    else:
-                        e_i, e_t = ei_d, et_d
-                    outs.append(self._generate(scorer, nodes_d, aff_d, e_i,
-                                               e_t))
+                    keep = keep.to(dev)
+                    outs.append(self._generate(scorer, nodes_d, aff_d,
+                                               ei_d[:, keep], et_d[keep],
+                                               ei_d, et_d))
                 rows = torch.stack(outs).mean(0)[aff_local.to(dev)]
             t3 = time.perf_counter()
             timings['generate'] = t3 - t2

@@ -105,20 +105,24 @@ class EmbeddingGenerator(torch.nn.Module):
             return x_raeeg
         ei, et = add_inverse_edges(edge_index, edge_type, self.num_relations)
         src, dst = ei
-        msg = implied(x[src], et)
-        weight = msg.new_ones(src.numel())
+        # Only affected nodes need a base; the first pass reads unaffected
+        # neighbours only.
+        need = affected[dst]
         if first:
-            weight = (~affected[src]).to(msg.dtype)
+            need = need & ~affected[src]
+        src, dst, et = src[need], dst[need], et[need]
+        msg = implied(x[src], et)
         n = x.size(0)
-        total = scatter(msg * weight[:, None], dst, dim=0, dim_size=n,
-                        reduce='sum')
-        count = scatter(weight, dst, dim=0, dim_size=n, reduce='sum')
+        total = scatter(msg, dst, dim=0, dim_size=n, reduce='sum')
+        count = torch.bincount(dst, minlength=n).to(msg.dtype)
         mean = total / count.clamp(min=1)[:, None]
         return torch.where((count > 0)[:, None], mean, x_raeeg)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_type: Tensor,
                 affected: Tensor, implied: Optional[ImpliedFn] = None,
-                return_base: bool = False):
+                return_base: bool = False,
+                base_edge_index: Optional[Tensor] = None,
+                base_edge_type: Optional[Tensor] = None):
         r"""Generates the representations of the affected nodes.
 
         Args:
@@ -133,6 +137,11 @@ class EmbeddingGenerator(torch.nn.Module):
                 :obj:`None`)
             return_base (bool, optional): Also return the first pass's base
                 estimate (the learning-free mean). (default: :obj:`False`)
+            base_edge_index (torch.Tensor, optional): A larger set of
+                retained triples ``[2, E']`` for the implied mean only (it is
+                cheap; the message passing may run on a sample).
+                (default: :obj:`None`, the same edges)
+            base_edge_type (torch.Tensor, optional): Their relations.
         """
         if x.dim() != 2 or x.size(1) != self.channels:
             raise ValueError(f'expected x of shape [N, {self.channels}], got '
@@ -146,9 +155,11 @@ class EmbeddingGenerator(torch.nn.Module):
         x_raeeg = self.raeeg(edge_index, edge_type, n)
         cur = torch.where(aff, x_raeeg * s, x)
         first_base = None
+        if base_edge_index is None:
+            base_edge_index, base_edge_type = edge_index, edge_type
         for p in range(self.num_passes):
-            b = self.base(cur, edge_index, edge_type, affected, x_raeeg * s,
-                          implied, first=(p == 0))
+            b = self.base(cur, base_edge_index, base_edge_type, affected,
+                          x_raeeg * s, implied, first=(p == 0))
             if first_base is None:
                 first_base = b
             inp = torch.where(aff, b, x) / s

@@ -1,0 +1,300 @@
+import copy
+import math
+
+import pytest
+import torch
+
+from torch_geometric_unlearn import MetaEU, MetaEUConfig
+from torch_geometric_unlearn.datasets import make_synthetic_kg
+from torch_geometric_unlearn.kge import (KGETrainer, LinkPredictionEvaluator,
+                                         TrainConfig, load_kge_model, recipe)
+from torch_geometric_unlearn.kge.scoring import get_scorer
+from torch_geometric_unlearn.metaeu import EpisodeSampler, Incidence
+from torch_geometric_unlearn.transforms import (ForgetTriples,
+                                                sample_forget_set)
+
+
+def _train(name, data, n, r, dim=32, epochs=8, seed=0):
+    torch.manual_seed(seed)
+    rec = recipe(name)
+    model = load_kge_model(name, n, r, dim, **rec['model_kwargs'])
+    kw = dict(rec['train'])
+    kw.update(epochs=epochs, eval_every=0, seed=seed)
+    KGETrainer(model, TrainConfig.from_dict(kw), progress=False).fit(data)
+    return model.eval()
+
+
+@pytest.fixture(scope='module')
+def kg():
+    return make_synthetic_kg(num_entities=600, num_relations=12,
+                             num_triples=12000, seed=1)
+
+
+@pytest.fixture(scope='module')
+def trained(kg):
+    """A ComplEx model trained on the synthetic KG and a MetaEU meta-trained
+    on it (shared by the tests; never mutated by them)."""
+    model = _train('complex', kg.train, kg.num_entities, kg.num_relations)
+    meu = MetaEU(model, kg.train, progress=False, loss='softmax',
+                 episodes=120, eval_every=30, episode_forget=64)
+    meu.fit()
+    return model, meu
+
+
+def _triples(data, ids):
+    return torch.stack([data.edge_index[0, ids], data.edge_type[ids],
+                        data.edge_index[1, ids]], dim=1)
+
+
+# Episodes ###################################################################
+
+def test_incidence_matches_brute_force(kg):
+    ei = kg.train.edge_index
+    inc = Incidence(ei, kg.num_entities)
+    nodes = torch.tensor([0, 5, 17])
+    got = inc.all_incident(nodes)
+    want = ((ei[0][:, None] == nodes) | (ei[1][:, None] == nodes)).any(1)
+    assert torch.equal(got, want.nonzero().view(-1))
+    capped = inc.sample(nodes, 3, torch.Generator().manual_seed(0))
+    assert capped.numel() <= 9 and bool(torch.isin(capped, got).all())
+
+
+def test_episode_split(kg):
+    sampler = EpisodeSampler(kg.train.edge_index, kg.train.edge_type,
+                             kg.num_entities, num_forget=20, max_edges=8)
+    ep = sampler.sample(torch.Generator().manual_seed(0))
+    assert ep.num_forget == 20
+    # Episode size is bounded by the request, not by the graph.
+    n_edges = ep.support_type.numel() + ep.query_type.numel()
+    assert n_edges <= 2 * 20 * 8
+    keys = set()
+    for idx, typ in ((ep.support_index, ep.support_type),
+                     (ep.query_index, ep.query_type)):
+        glob = ep.nodes[idx]
+        # Every support / query triple is a training triple touching a
+        # target.
+        assert bool((ep.affected[idx[0]] | ep.affected[idx[1]]).all())
+        for h, r, t in zip(glob[0].tolist(), typ.tolist(), glob[1].tolist()):
+            keys.add((h, r, t))
+    train = set(map(tuple, _triples(kg.train, torch.arange(
+        kg.train.num_edges)).tolist()))
+    assert keys <= train
+    sup = set(map(tuple, torch.stack([ep.nodes[ep.support_index[0]],
+                                      ep.support_type,
+                                      ep.nodes[ep.support_index[1]]],
+                                     1).tolist()))
+    qry = set(map(tuple, torch.stack([ep.nodes[ep.query_index[0]],
+                                      ep.query_type,
+                                      ep.nodes[ep.query_index[1]]],
+                                     1).tolist()))
+    assert not sup & qry and qry
+    with pytest.raises(ValueError):
+        EpisodeSampler(kg.train.edge_index, kg.train.edge_type,
+                       kg.num_entities, query_ratio=1.0)
+
+
+# Meta-training ##############################################################
+
+def test_fit_improves_on_the_learning_free_mean(trained):
+    model, meu = trained
+    first = meu.history[0]
+    assert math.isclose(first['val_mrr'], first['base_mrr'], rel_tol=1e-6)
+    best = max(h['val_mrr'] for h in meu.history)
+    assert best > first['base_mrr'] + 0.02
+    assert meu.fit_seconds > 0
+
+
+def test_generated_embeddings_score_held_out_triples_above_random(kg,
+                                                                  trained):
+    # The synthetic KG has planted inverse relations: an entity whose rows
+    # are regenerated from its other triples must score its held-out
+    # retained triples far above random ones.
+    model, meu = trained
+    g = torch.Generator().manual_seed(3)
+    sampler = EpisodeSampler(kg.train.edge_index, kg.train.edge_type,
+                             kg.num_entities, num_forget=64, max_edges=32)
+    scorer = get_scorer(model)
+    ranks_gen, ranks_rand = [], []
+    for _ in range(3):
+        ep = sampler.sample(g)
+        x = scorer.represent(scorer.param_rows(ep.nodes))
+        with torch.no_grad():
+            out = meu.generator(x, ep.support_index, ep.support_type,
+                                ep.affected, meu._implied(scorer))
+            qi = ep.query_index
+            q = scorer.tail_query_rep(out[qi[0]], ep.query_type)
+            pos = scorer.score_pairs(q, out[qi[1]])
+            rand = scorer.score_against(q, scorer.table)
+        ranks_gen.append((rand > pos[:, None]).float().mean(1))
+        ranks_rand.append(torch.full_like(pos, 0.5))
+    frac_above = torch.cat(ranks_gen).mean()
+    # A random embedding would be beaten by about half of the entities.
+    assert frac_above < 0.15
+
+
+def test_fit_is_seeded(kg):
+    model = load_kge_model('distmult', kg.num_entities, kg.num_relations, 8)
+    a = MetaEU(model, kg.train, progress=False, episodes=6, eval_every=3)
+    b = MetaEU(model, kg.train, progress=False, episodes=6, eval_every=3)
+    a.fit()
+    b.fit()
+    for (k, v), w in zip(a.generator.state_dict().items(),
+                         b.generator.state_dict().values()):
+        assert torch.equal(v, w), k
+    assert [h['val_mrr'] for h in a.history] == \
+        [h['val_mrr'] for h in b.history]
+
+
+# Unlearning #################################################################
+
+def test_unlearn_copies_and_rewrites_only_affected_rows(kg, trained):
+    model, trained_meu = trained
+    before = copy.deepcopy(model.state_dict())
+    meu = copy.deepcopy(trained_meu)
+    ids = sample_forget_set(kg.train, count=30, seed=0)
+    res = meu.unlearn(edge_ids=ids)
+    for k, v in model.state_dict().items():  # the caller's model untouched
+        assert torch.equal(v, before[k])
+    assert res.model is not model and meu.model is res.model
+    rec = res.record
+    forgotten = _triples(kg.train, ids)
+    assert rec.num_forget == 30
+    assert set(map(tuple, rec.forget_triples.tolist())) == \
+        set(map(tuple, forgotten.tolist()))
+    expected = torch.unique(torch.cat([forgotten[:, 0], forgotten[:, 2]]))
+    assert torch.equal(rec.affected, expected)
+    new = res.model.state_dict()
+    changed = (new['node_emb.weight'] != before['node_emb.weight']).any(1)
+    changed_im = (new['node_emb_im.weight'] !=
+                  before['node_emb_im.weight']).any(1)
+    mask = torch.zeros(kg.num_entities, dtype=torch.bool)
+    mask[expected] = True
+    assert torch.equal(changed | changed_im, mask)
+    assert torch.equal(new['rel_emb.weight'], before['rel_emb.weight'])
+    assert res.data.num_edges == kg.train.num_edges - 30
+    d = rec.to_dict()
+    assert d['num_affected'] == expected.numel() and d['seconds'] > 0
+    assert set(d['timings']) >= {'transform', 'generate', 'total'}
+
+
+def test_unlearning_moves_forget_scores_toward_retrained(kg, trained):
+    model, trained_meu = trained
+    meu = copy.deepcopy(trained_meu)
+    ids = sample_forget_set(kg.train, ratio=0.01, seed=0)
+    retained = ForgetTriples(edge_ids=ids)(kg.train)
+    forget = _triples(kg.train, ids)
+    ev = LinkPredictionEvaluator(kg.num_entities, kg.num_relations,
+                                 [retained, kg.valid, kg.test])
+    retrained = _train('complex', retained, kg.num_entities,
+                       kg.num_relations)
+    res = meu.unlearn(edge_ids=ids)
+    f_orig = ev.evaluate(model, forget)['mrr']
+    f_ret = ev.evaluate(retrained, forget)['mrr']
+    f_new = ev.evaluate(res.model, forget)['mrr']
+    t_ret = ev.evaluate(retrained, kg.test)['mrr']
+    t_new = ev.evaluate(res.model, kg.test)['mrr']
+    assert f_orig > f_ret + 0.1  # the original remembers the forget set
+    # Unlearning closes most of that gap, and the model still works.
+    assert abs(f_new - f_ret) < 0.5 * (f_orig - f_ret)
+    assert t_new > 0.6 * t_ret
+
+
+def test_sequential_requests_keep_forgotten_triples_out(kg, trained):
+    _, trained_meu = trained
+    meu = copy.deepcopy(trained_meu)
+    ids = sample_forget_set(kg.train, count=10, seed=1)
+    first = _triples(kg.train, ids)
+    r1 = meu.unlearn(first)
+    with pytest.raises(ValueError):  # already forgotten
+        meu.unlearn(first[:1])
+    r2 = meu.unlearn(entities=[int(r1.data.edge_index[0, 0])])
+    keys = set(map(tuple, _triples(r2.data, torch.arange(
+        r2.data.num_edges)).tolist()))
+    assert not keys & set(map(tuple, first.tolist()))
+    assert len(meu.records) == 2 and meu.model is r2.model
+    # The second request rewrote rows from the graph without the first's
+    # triples, on top of the first's model.
+    assert r2.model is not r1.model
+
+
+def test_unlearn_inplace_ensemble_and_refine(kg, trained):
+    model, trained_meu = trained
+    meu = copy.deepcopy(trained_meu)
+    triple = _triples(kg.train, torch.tensor([5]))
+    mine = copy.deepcopy(meu.model)
+    meu.model = mine
+    res = meu.unlearn(triple, inplace=True)
+    assert res.model is mine
+    meu2 = copy.deepcopy(trained_meu)
+    a = meu2.unlearn(triple, ensemble=3).model
+    meu3 = copy.deepcopy(trained_meu)
+    b = meu3.unlearn(triple, ensemble=3).model
+    assert torch.equal(a.node_emb.weight, b.node_emb.weight)  # seeded
+    assert not torch.equal(a.node_emb.weight, res.model.node_emb.weight)
+    meu4 = copy.deepcopy(trained_meu)
+    c = meu4.unlearn(triple, refine_steps=3)
+    affected = c.record.affected
+    mask = torch.ones(kg.num_entities, dtype=torch.bool)
+    mask[affected] = False
+    assert torch.equal(c.model.node_emb.weight[mask],
+                       model.node_emb.weight[mask])
+    assert not torch.equal(c.model.node_emb.weight[affected],
+                           res.model.node_emb.weight[affected])
+    assert c.record.refine_steps == 3
+
+
+@pytest.mark.parametrize('name', ['transe', 'distmult', 'complex', 'rotate'])
+def test_all_models_and_save_load(tmp_path, kg, name):
+    torch.manual_seed(0)
+    model = load_kge_model(name, kg.num_entities, kg.num_relations, 8)
+    meu = MetaEU(model, kg, progress=False, episodes=4, eval_every=2)
+    meu.fit()
+    path = str(tmp_path / 'meu.pt')
+    meu.save(path)
+    loaded = MetaEU.load(path, model, kg, progress=False)
+    triple = _triples(kg.train, torch.tensor([0, 1]))
+    a = meu.unlearn(triple).model
+    b = loaded.unlearn(triple).model
+    for k, v in a.state_dict().items():
+        assert torch.equal(v, b.state_dict()[k]), k
+    scorer = get_scorer(a)
+    rows = scorer.param_rows(triple[:, 0])
+    assert torch.isfinite(rows).all()
+    assert not torch.equal(rows, get_scorer(model).param_rows(triple[:, 0]))
+    other = 'rotate' if name != 'rotate' else 'transe'
+    wrong = load_kge_model(other, kg.num_entities, kg.num_relations, 8)
+    with pytest.raises(ValueError):
+        MetaEU.load(path, wrong, kg)
+
+
+def test_bad_requests(kg, trained):
+    _, trained_meu = trained
+    meu = copy.deepcopy(trained_meu)
+    with pytest.raises(ValueError):
+        meu.unlearn()
+    with pytest.raises(ValueError):
+        meu.unlearn(torch.tensor([[0, 0, 1]]), entities=[0])
+    with pytest.raises(ValueError):
+        meu.unlearn(torch.empty(0, 3, dtype=torch.long))
+    with pytest.raises(ValueError):
+        meu.unlearn(entities=[kg.num_entities + 5])
+    with pytest.raises(ValueError):
+        meu.unlearn(torch.tensor([[0, 0]]))
+    with pytest.raises(ValueError):
+        meu.unlearn(torch.tensor([[0, 0, 1]]), ensemble=0)
+    assert len(meu.records) == 0
+
+
+def test_bad_construction(kg, tmp_path):
+    model = load_kge_model('transe', kg.num_entities + 1, kg.num_relations, 8)
+    with pytest.raises(ValueError):
+        MetaEU(model, kg)
+    with pytest.raises(TypeError):
+        MetaEU(torch.nn.Linear(2, 2), kg)
+    with pytest.raises(ValueError):
+        MetaEUConfig(loss='nope')
+    with pytest.raises(ValueError):
+        MetaEU(load_kge_model('transe', kg.num_entities, kg.num_relations,
+                              8), kg, not_an_option=1)
+    with pytest.raises(FileNotFoundError):
+        MetaEU.load(str(tmp_path / 'missing.pt'), model, kg)
