@@ -89,7 +89,10 @@ class MetaEUConfig:
         refine_steps (int): Default MetaEU-FT refinement steps.
             (default: :obj:`0`)
         refine_lr (float): Adam learning rate of the refinement.
-            (default: :obj:`1e-2`)
+            (default: :obj:`3e-3`)
+        refine_batch_size (int): Retained triples per refinement step
+            (scored against :obj:`num_negatives` random entities and as many
+            refined rows). (default: :obj:`1024`)
         seed (int): Random seed. (default: :obj:`0`)
     """
     hidden_channels: int = 64
@@ -118,7 +121,8 @@ class MetaEUConfig:
     ensemble_dropout: float = 0.1
     unlearn_max_edges: Optional[int] = 32
     refine_steps: int = 0
-    refine_lr: float = 1e-2
+    refine_lr: float = 3e-3
+    refine_batch_size: int = 1024
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -203,6 +207,14 @@ class UnlearningResult:
     record: UnlearningRecord
 
 
+def _isin_sorted(keys: Tensor, sorted_keys: Tensor) -> Tensor:
+    if sorted_keys.numel() == 0:
+        return torch.zeros_like(keys, dtype=torch.bool)
+    pos = torch.searchsorted(sorted_keys, keys).clamp(
+        max=sorted_keys.numel() - 1)
+    return sorted_keys[pos] == keys
+
+
 def _ids_text(ids) -> str:
     ids = torch.as_tensor(ids).view(-1).tolist()
     text = ', '.join(str(i) for i in ids[:10])
@@ -283,9 +295,12 @@ class MetaEU:
         self.channels = int(scorer.param_rows(torch.zeros(
             1, dtype=torch.long, device=scorer.device)).size(-1))
         c = self.config
-        self.generator = EmbeddingGenerator(r, self.channels,
-                                            c.hidden_channels, c.num_layers,
-                                            c.num_bases, c.num_passes)
+        with torch.random.fork_rng(devices=[]):  # seeded, caller's RNG kept
+            torch.manual_seed(c.seed)
+            self.generator = EmbeddingGenerator(r, self.channels,
+                                                c.hidden_channels,
+                                                c.num_layers, c.num_bases,
+                                                c.num_passes)
         self.generator.to(scorer.device)
         with torch.no_grad():
             sample = torch.arange(min(n, 100_000), device=scorer.device)
@@ -341,45 +356,43 @@ class MetaEU:
 
     def _scores(self, scorer: KGEScorer, head: Tensor, rel: Tensor,
                 tail: Tensor, neg: Tensor, extra: Optional[Tensor] = None,
-                head_pos: Optional[Tensor] = None,
-                tail_pos: Optional[Tensor] = None):
+                head_mask: Optional[Tensor] = None,
+                tail_mask: Optional[Tensor] = None):
         r"""Positive ``[Q]`` and negative ``[Q, K]`` scores of triples given
         as representations, in both directions (tail side first).
 
         :obj:`neg` ``[K, D]`` are shared negatives; :obj:`extra` ``[T, D]``
         are further shared negatives -- the generated representations of the
         episode, which must also rank low for queries that are not theirs --
-        where the column :obj:`tail_pos` / :obj:`head_pos` ``[Q]`` of a
-        query's own answer (or -1) is masked out.
+        where :obj:`tail_mask` / :obj:`head_mask` ``[Q, T]`` mark the
+        candidates that are true answers of a query (filtered out).
         """
         out = []
-        for query, pos, own in ((scorer.tail_query_rep(head, rel), tail,
-                                 tail_pos),
-                                (scorer.head_query_rep(rel, tail), head,
-                                 head_pos)):
+        for query, pos, mask in ((scorer.tail_query_rep(head, rel), tail,
+                                  tail_mask),
+                                 (scorer.head_query_rep(rel, tail), head,
+                                  head_mask)):
             p = scorer.score_pairs(query, pos)
             n = scorer.score_against(query, neg)
             if extra is not None and extra.numel() > 0:
                 m = scorer.score_against(query, extra)
-                if own is not None:
-                    cols = torch.arange(extra.size(0), device=m.device)
-                    m = m.masked_fill(own[:, None] == cols[None, :],
-                                      float('-inf'))
+                if mask is not None:
+                    m = m.masked_fill(mask, float('-inf'))
                 n = torch.cat([n, m], dim=1)
             out.append((p, n))
         return out
 
     def _triple_loss(self, scorer: KGEScorer, head: Tensor, rel: Tensor,
                      tail: Tensor, neg: Tensor, extra: Optional[Tensor] = None,
-                     head_pos: Optional[Tensor] = None,
-                     tail_pos: Optional[Tensor] = None) -> Tensor:
+                     head_mask: Optional[Tensor] = None,
+                     tail_mask: Optional[Tensor] = None) -> Tensor:
         r"""Loss of triples given as representations ``[Q, D]`` against
         shared negative representations (see :meth:`_scores`), both
         directions."""
         scale, margin = self._loss_params()
         loss = head.new_zeros(())
         for p, n in self._scores(scorer, head, rel, tail, neg, extra,
-                                 head_pos, tail_pos):
+                                 head_mask, tail_mask):
             p = scale * p + margin
             n = scale * n + margin
             if self.config.loss == 'softmax':
@@ -441,20 +454,42 @@ class MetaEU:
                              ep.support_index.to(dev),
                              ep.support_type.to(dev))
         qi = ep.query_index.to(dev)
-        extra, head_pos, tail_pos = self._episode_extra(out, ep, qi)
-        return self._triple_loss(scorer, out[qi[0]], ep.query_type.to(dev),
-                                 out[qi[1]], neg, extra, head_pos, tail_pos)
+        rel = ep.query_type.to(dev)
+        extra, head_mask, tail_mask = self._episode_extra(out, ep, qi, rel)
+        return self._triple_loss(scorer, out[qi[0]], rel, out[qi[1]], neg,
+                                 extra, head_mask, tail_mask)
 
-    @staticmethod
-    def _episode_extra(out: Tensor, ep: Episode, qi: Tensor):
-        r"""The generated rows of an episode as extra negatives, and the
-        column of each query's own head / tail among them (or -1)."""
-        affected = ep.affected.to(out.device)
-        col = torch.full((affected.numel(), ), -1, dtype=torch.long,
-                         device=out.device)
-        idx = affected.nonzero().view(-1)
-        col[idx] = torch.arange(idx.numel(), device=out.device)
-        return out[idx], col[qi[0]], col[qi[1]]
+    def _true_masks(self, head: Tensor, rel: Tensor, tail: Tensor,
+                    cand: Tensor):
+        r"""``[Q, T]`` masks of the candidate entities :obj:`cand` that are
+        true tails of ``(head, rel, ?)`` / true heads of ``(?, rel, tail)``
+        in the current training graph."""
+        keys = self._keys()
+        n = self.data.num_nodes
+        r = int(self.model.num_relations)
+        head, rel, tail, cand = (x.cpu() for x in (head, rel, tail, cand))
+        tk = ((head * r + rel) * n)[:, None] + cand[None, :]
+        hk = ((cand[None, :] * r + rel[:, None]) * n) + tail[:, None]
+        return _isin_sorted(hk, keys), _isin_sorted(tk, keys)
+
+    def _keys(self) -> Tensor:
+        if getattr(self, '_key_cache', None) is None or \
+                self._key_cache[0] is not self.data:
+            ei, et = self.data.edge_index, self.data.edge_type
+            r = int(self.model.num_relations)
+            keys = (ei[0] * r + et) * self.data.num_nodes + ei[1]
+            self._key_cache = (self.data, keys.sort().values)
+        return self._key_cache[1]
+
+    def _episode_extra(self, out: Tensor, ep: Episode, qi: Tensor,
+                       rel: Tensor):
+        r"""The generated rows of an episode as extra negatives, with the
+        masks of those that are true answers of a query."""
+        idx = ep.affected.nonzero().view(-1)
+        head_mask, tail_mask = self._true_masks(
+            ep.nodes[qi[0].cpu()], rel, ep.nodes[qi[1].cpu()], ep.nodes[idx])
+        dev = out.device
+        return out[idx.to(dev)], head_mask.to(dev), tail_mask.to(dev)
 
     @torch.no_grad()
     def _validate(self, scorer: KGEScorer, episodes: Sequence[Episode],
@@ -478,9 +513,10 @@ class MetaEU:
                 out = base
             qi = ep.query_index.to(dev)
             rel = ep.query_type.to(dev)
-            extra, head_pos, tail_pos = self._episode_extra(out, ep, qi)
+            extra, head_mask, tail_mask = self._episode_extra(out, ep, qi,
+                                                              rel)
             for p, n in self._scores(scorer, out[qi[0]], rel, out[qi[1]],
-                                     neg, extra, head_pos, tail_pos):
+                                     neg, extra, head_mask, tail_mask):
                 higher = (n > p[:, None]).sum(1).float()
                 ties = (n == p[:, None]).sum(1).float()
                 rr.append(1.0 / (1.0 + higher + ties / 2))
@@ -523,7 +559,6 @@ class MetaEU:
         self.model.eval()
         try:
             g = torch.Generator().manual_seed(c.seed)
-            torch.manual_seed(c.seed)
             sampler = EpisodeSampler(self.data.edge_index, self.data.edge_type,
                                      self.data.num_nodes, c.episode_forget,
                                      c.max_edges, c.query_ratio)
@@ -765,7 +800,7 @@ class MetaEU:
             theirs = scorer.represent(scorer.param_rows(idx))
             return torch.where((p >= 0)[:, None], mine, theirs)
 
-        batch = 4096
+        batch = c.refine_batch_size
         for _ in range(steps):
             sel = torch.randint(h.numel(), (min(batch, h.numel()), ),
                                 generator=g).to(rows.device)
@@ -773,17 +808,15 @@ class MetaEU:
                                     generator=g).to(rows.device)
             neg = scorer.represent(scorer.param_rows(neg_ids))
             # The refined rows are negatives for each other's triples too.
-            own = torch.randperm(affected.numel(), generator=g)[:1024]
+            own = torch.randperm(affected.numel(),
+                                 generator=g)[:c.num_negatives]
             own = own.to(rows.device)
-            cols = torch.full((affected.numel(), ), -1, dtype=torch.long,
-                              device=rows.device)
-            cols[own] = torch.arange(own.numel(), device=rows.device)
-            hp, tp = pos_of[h[sel]], pos_of[t[sel]]
-            hp = torch.where(hp >= 0, cols[hp.clamp(min=0)], hp)
-            tp = torch.where(tp >= 0, cols[tp.clamp(min=0)], tp)
+            hm, tm = self._true_masks(h[sel], edge_type[sel], t[sel],
+                                      affected[own])
             loss = self._triple_loss(scorer, rep(h[sel]), edge_type[sel],
                                      rep(t[sel]), neg,
-                                     scorer.represent(param[own]), hp, tp)
+                                     scorer.represent(param[own]),
+                                     hm.to(rows.device), tm.to(rows.device))
             opt.zero_grad()
             loss.backward()
             opt.step()
