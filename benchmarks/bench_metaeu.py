@@ -49,6 +49,8 @@ def main() -> None:
     p.add_argument('--save-dir', required=True)
     p.add_argument('--episodes', type=int, default=1000)
     p.add_argument('--lr', type=float)
+    p.add_argument('--episode-forget', type=int)
+    p.add_argument('--refine-lr', type=float)
     p.add_argument('--loss')
     p.add_argument('--meta-minutes', type=float, default=0.0)
     p.add_argument('--ensemble', type=int, default=1)
@@ -105,15 +107,20 @@ def main() -> None:
         kw['lr'] = args.lr
     if args.loss:
         kw['loss'] = args.loss
+    if args.episode_forget:
+        kw['episode_forget'] = args.episode_forget
+    if args.refine_lr:
+        kw['refine_lr'] = args.refine_lr
     # Reference (1): the untrained generator is the learning-free mean.
     ref = MetaEU(original, dataset, progress=False, seed=args.seed, **kw)
     res = ref.unlearn(edge_ids=req['edge_ids'])
     report('mean', res.model, res.record.seconds)
     # Reference (2): the mean plus ~10 epochs over the affected rows'
-    # retained triples (batches of 4096).
+    # retained triples (the refinement's batches).
     incident = (retained.affected_mask[retained.edge_index[0]]
                 | retained.affected_mask[retained.edge_index[1]]).sum()
-    steps = max(1, math.ceil(args.ft_epochs * int(incident) / 4096))
+    batch = ref.config.refine_batch_size
+    steps = max(1, math.ceil(args.ft_epochs * int(incident) / batch))
     if args.ft_epochs > 0:
         ref = MetaEU(original, dataset, progress=False, seed=args.seed, **kw)
         res = ref.unlearn(edge_ids=req['edge_ids'], refine_steps=steps)

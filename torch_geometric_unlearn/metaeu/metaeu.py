@@ -33,6 +33,11 @@ LOSS_DEFAULTS = {
 }
 
 
+#: Default learning rate of the MetaEU-FT refinement per model.
+REFINE_LR = {'transe': 1e-3, 'rotate': 1e-2, 'distmult': 1e-3,
+             'complex': 1e-3}
+
+
 @dataclass
 class MetaEUConfig:
     r"""Hyper-parameters of :class:`MetaEU` (all JSON-able).
@@ -49,8 +54,9 @@ class MetaEUConfig:
             representations (e.g. :math:`\mathbf{t} - \mathbf{r}`). Without
             them it starts from RAEEG alone. (default: :obj:`True`)
         episodes (int): Meta-training episodes. (default: :obj:`1000`)
-        episode_forget (int): Pseudo-forgotten triples per episode.
-            (default: :obj:`128`)
+        episode_forget (int): Pseudo-forgotten triples per episode (more
+            makes episodes look like larger requests, where many neighbours
+            of an affected entity are affected too). (default: :obj:`256`)
         max_edges (int): Triples drawn per target entity in an episode.
             (default: :obj:`32`)
         query_ratio (float): Share of a target's triples hidden as queries.
@@ -64,7 +70,7 @@ class MetaEUConfig:
             :data:`LOSS_DEFAULTS`).
         margin (float, optional): Logit offset (default per model).
         adversarial_temperature (float): :math:`\alpha`. (default: :obj:`1.0`)
-        lr (float): Adam learning rate. (default: :obj:`3e-4`)
+        lr (float): Adam learning rate. (default: :obj:`1e-3`)
         weight_decay (float): (default: :obj:`0.0`)
         eval_every (int): Validate every this many episodes.
             (default: :obj:`100`)
@@ -88,8 +94,8 @@ class MetaEUConfig:
             (:obj:`None`: all). (default: :obj:`32`)
         refine_steps (int): Default MetaEU-FT refinement steps.
             (default: :obj:`0`)
-        refine_lr (float): Adam learning rate of the refinement.
-            (default: :obj:`3e-3`)
+        refine_lr (float, optional): Adam learning rate of the refinement
+            (default per model, see :data:`REFINE_LR`).
         refine_batch_size (int): Retained triples per refinement step
             (scored against :obj:`num_negatives` random entities and as many
             refined rows). (default: :obj:`1024`)
@@ -101,7 +107,7 @@ class MetaEUConfig:
     num_passes: int = 1
     use_implied: bool = True
     episodes: int = 1000
-    episode_forget: int = 128
+    episode_forget: int = 256
     max_edges: int = 32
     query_ratio: float = 0.25
     num_negatives: int = 256
@@ -109,7 +115,7 @@ class MetaEUConfig:
     score_scale: Optional[float] = None
     margin: Optional[float] = None
     adversarial_temperature: float = 1.0
-    lr: float = 3e-4
+    lr: float = 1e-3
     weight_decay: float = 0.0
     eval_every: int = 100
     val_episodes: int = 8
@@ -121,7 +127,7 @@ class MetaEUConfig:
     ensemble_dropout: float = 0.1
     unlearn_max_edges: Optional[int] = 32
     refine_steps: int = 0
-    refine_lr: float = 3e-3
+    refine_lr: Optional[float] = None
     refine_batch_size: int = 1024
     seed: int = 0
 
@@ -300,7 +306,8 @@ class MetaEU:
             self.generator = EmbeddingGenerator(r, self.channels,
                                                 c.hidden_channels,
                                                 c.num_layers, c.num_bases,
-                                                c.num_passes)
+                                                c.num_passes,
+                                                match_norm=not scorer.distance)
         self.generator.to(scorer.device)
         with torch.no_grad():
             sample = torch.arange(min(n, 100_000), device=scorer.device)
@@ -790,7 +797,9 @@ class MetaEU:
         pos_of = torch.full((n, ), -1, dtype=torch.long, device=rows.device)
         pos_of[affected] = torch.arange(affected.numel(), device=rows.device)
         param = torch.nn.Parameter(rows.detach().clone())
-        opt = torch.optim.Adam([param], lr=c.refine_lr)
+        lr = c.refine_lr if c.refine_lr is not None else REFINE_LR.get(
+            self.model_name, 1e-3)
+        opt = torch.optim.Adam([param], lr=lr)
         g = torch.Generator().manual_seed(c.seed + 1)
         h, t = edge_index
 

@@ -53,6 +53,10 @@ class EmbeddingGenerator(torch.nn.Module):
         num_layers (int, optional): NEEM layers. (default: :obj:`3`)
         num_bases (int, optional): Bases of NEEM's relation weights.
             (default: :obj:`4`)
+        match_norm (bool, optional): Rescale each base estimate to the mean
+            norm of the neighbours it was read from (for dot-product models,
+            whose implied directions carry no meaningful scale).
+            (default: :obj:`False`)
         num_passes (int, optional): Generation passes; pass :math:`p > 0`
             reads the affected neighbours' representations of pass
             :math:`p - 1`. (default: :obj:`1`)
@@ -66,13 +70,15 @@ class EmbeddingGenerator(torch.nn.Module):
     """
     def __init__(self, num_relations: int, channels: int,
                  hidden_channels: int = 64, num_layers: int = 3,
-                 num_bases: int = 4, num_passes: int = 1) -> None:
+                 num_bases: int = 4, num_passes: int = 1,
+                 match_norm: bool = False) -> None:
         super().__init__()
         if num_passes < 1:
             raise ValueError('num_passes must be at least 1')
         self.num_relations = int(num_relations)
         self.channels = int(channels)
         self.num_passes = int(num_passes)
+        self.match_norm = bool(match_norm)
         self.raeeg = RAEEG(num_relations, channels)
         self.neem = NEEM(num_relations, channels, hidden_channels,
                          num_layers=num_layers, num_bases=num_bases,
@@ -116,6 +122,10 @@ class EmbeddingGenerator(torch.nn.Module):
         total = scatter(msg, dst, dim=0, dim_size=n, reduce='sum')
         count = torch.bincount(dst, minlength=n).to(msg.dtype)
         mean = total / count.clamp(min=1)[:, None]
+        if self.match_norm:
+            norm = scatter(x[src].norm(dim=-1), dst, dim=0, dim_size=n,
+                           reduce='sum') / count.clamp(min=1)
+            mean = mean * (norm / mean.norm(dim=-1).clamp(min=1e-12))[:, None]
         return torch.where((count > 0)[:, None], mean, x_raeeg)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_type: Tensor,
