@@ -5,6 +5,7 @@ import copy
 import math
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Dict, List, Optional, Sequence, Union
 
@@ -723,6 +724,11 @@ class MetaEU:
         fei, fet = out.forget_edge_index, out.forget_edge_type
         forget_triples = torch.stack([fei[0], fet, fei[1]], dim=1)
         affected = out.affected_mask.nonzero().view(-1)
+        if affected.numel() > 0.5 * self.data.num_nodes:
+            warnings.warn(f'the request affects {affected.numel()} of '
+                          f'{self.data.num_nodes} entities: most rows are '
+                          f'regenerated, with few unaffected neighbours to '
+                          f'read from; retraining may be the better choice')
         retained = Data(edge_index=out.edge_index, edge_type=out.edge_type,
                         num_nodes=self.data.num_nodes,
                         num_relations=self.data.num_relations)
