@@ -298,3 +298,19 @@ def test_bad_construction(kg, tmp_path):
                               8), kg, not_an_option=1)
     with pytest.raises(FileNotFoundError):
         MetaEU.load(str(tmp_path / 'missing.pt'), model, kg)
+
+
+def test_episode_forget_queries(kg):
+    sampler = EpisodeSampler(kg.train.edge_index, kg.train.edge_type,
+                             kg.num_entities, num_forget=10, max_edges=4,
+                             forget_queries=True)
+    ep = sampler.sample(torch.Generator().manual_seed(0))
+    # Pseudo-forgotten triples join the queries: both of their ends are
+    # targets, and none of them is visible as support.
+    both = ep.affected[ep.query_index[0]] & ep.affected[ep.query_index[1]]
+    assert int(both.sum()) >= 10
+    plain = EpisodeSampler(kg.train.edge_index, kg.train.edge_type,
+                           kg.num_entities, num_forget=10, max_edges=4)
+    ep2 = plain.sample(torch.Generator().manual_seed(0))
+    assert ep.query_type.numel() == ep2.query_type.numel() + 10
+    assert torch.equal(ep.support_type, ep2.support_type)

@@ -96,10 +96,16 @@ class EpisodeSampler:
             (default: :obj:`32`)
         query_ratio (float, optional): Share of a target's triples that are
             hidden as queries. (default: :obj:`0.25`)
+        forget_queries (bool, optional): Also score the pseudo-forgotten
+            triples as queries: a model retrained without a triple still
+            ranks it as well as its other unseen triples, and these are the
+            queries whose two ends are both regenerated, as in a real
+            request. (default: :obj:`False`)
     """
     def __init__(self, edge_index: Tensor, edge_type: Tensor, num_nodes: int,
                  num_forget: int = 128, max_edges: int = 32,
-                 query_ratio: float = 0.25) -> None:
+                 query_ratio: float = 0.25,
+                 forget_queries: bool = False) -> None:
         if not 0.0 < query_ratio < 1.0:
             raise ValueError('query_ratio must lie in (0, 1)')
         if edge_index.size(1) < 2:
@@ -110,6 +116,7 @@ class EpisodeSampler:
         self.num_forget = int(min(num_forget, edge_index.size(1) // 2))
         self.max_edges = int(max_edges)
         self.query_ratio = float(query_ratio)
+        self.forget_queries = bool(forget_queries)
         self.incidence = Incidence(edge_index, num_nodes)
 
     def sample(self, generator: Optional[torch.Generator] = None) -> Episode:
@@ -123,6 +130,10 @@ class EpisodeSampler:
         edges = edges[~dropped[edges]]
         is_query = torch.rand(edges.numel(),
                               generator=generator) < self.query_ratio
+        if self.forget_queries:
+            edges = torch.cat([edges, forget])
+            is_query = torch.cat([is_query, torch.ones(forget.numel(),
+                                                       dtype=torch.bool)])
         ei = self.edge_index[:, edges]
         nodes, local = torch.unique(torch.cat([targets, ei.reshape(-1)]),
                                     return_inverse=True)

@@ -62,6 +62,8 @@ class MetaEUConfig:
             (default: :obj:`32`)
         query_ratio (float): Share of a target's triples hidden as queries.
             (default: :obj:`0.25`)
+        forget_queries (bool): Score the pseudo-forgotten triples as queries
+            too (see :class:`EpisodeSampler`). (default: :obj:`False`)
         num_negatives (int): Shared random negatives per episode.
             (default: :obj:`256`)
         loss (str): :obj:`"self_adversarial"` (RotatE's self-adversarial
@@ -111,6 +113,7 @@ class MetaEUConfig:
     episode_forget: int = 256
     max_edges: int = 32
     query_ratio: float = 0.25
+    forget_queries: bool = False
     num_negatives: int = 256
     loss: str = 'self_adversarial'
     score_scale: Optional[float] = None
@@ -569,7 +572,8 @@ class MetaEU:
             g = torch.Generator().manual_seed(c.seed)
             sampler = EpisodeSampler(self.data.edge_index, self.data.edge_type,
                                      self.data.num_nodes, c.episode_forget,
-                                     c.max_edges, c.query_ratio)
+                                     c.max_edges, c.query_ratio,
+                                     c.forget_queries)
             gv = torch.Generator().manual_seed(c.seed + 7919)
             val_eps = [sampler.sample(gv) for _ in range(c.val_episodes)]
             val_neg = torch.randint(self.data.num_nodes, (c.val_negatives, ),
