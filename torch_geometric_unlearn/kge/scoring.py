@@ -467,18 +467,10 @@ class ComplExScorer(KGEScorer):
                           self.model.node_emb_im(index)], dim=-1)
 
     def tail_query(self, head: Tensor, rel: Tensor) -> Tensor:
-        h_re, h_im = self.model.node_emb(head), self.model.node_emb_im(head)
-        r_re, r_im = self.model.rel_emb(rel), self.model.rel_emb_im(rel)
-        # Coefficients of t_re and t_im in Re(<h, r, conj(t)>):
-        return torch.cat([h_re * r_re - h_im * r_im,
-                          h_im * r_re + h_re * r_im], dim=-1)
+        return self.tail_query_rep(self._rows(head), rel)
 
     def head_query(self, rel: Tensor, tail: Tensor) -> Tensor:
-        t_re, t_im = self.model.node_emb(tail), self.model.node_emb_im(tail)
-        r_re, r_im = self.model.rel_emb(rel), self.model.rel_emb_im(rel)
-        # Coefficients of h_re and h_im in Re(<h, r, conj(t)>):
-        return torch.cat([r_re * t_re + r_im * t_im,
-                          r_re * t_im - r_im * t_re], dim=-1)
+        return self.head_query_rep(rel, self._rows(tail))
 
     entity_params = ('node_emb', 'node_emb_im')
 
@@ -522,16 +514,10 @@ class RotatEScorer(KGEScorer):
         return torch.cos(theta), torch.sin(theta)
 
     def tail_query(self, head: Tensor, rel: Tensor) -> Tensor:
-        h_re, h_im = self.model.node_emb(head), self.model.node_emb_im(head)
-        r_re, r_im = self._rotation(rel)
-        return torch.cat([r_re * h_re - r_im * h_im,
-                          r_re * h_im + r_im * h_re], dim=-1)
+        return self.tail_query_rep(self._rows(head), rel)
 
     def head_query(self, rel: Tensor, tail: Tensor) -> Tensor:
-        t_re, t_im = self.model.node_emb(tail), self.model.node_emb_im(tail)
-        r_re, r_im = self._rotation(rel)
-        return torch.cat([r_re * t_re + r_im * t_im,
-                          r_re * t_im - r_im * t_re], dim=-1)
+        return self.head_query_rep(rel, self._rows(tail))
 
     entity_params = ('node_emb', 'node_emb_im')
 
