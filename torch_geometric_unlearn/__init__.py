@@ -12,13 +12,15 @@ Subpackages:
   NEEM).
 * :mod:`torch_geometric_unlearn.metaeu` -- :class:`MetaEU`, meta-learned KG
   embedding unlearning.
+* :mod:`torch_geometric_unlearn.baselines` -- retraining, fine-tuning,
+  gradient ascent behind the :class:`Unlearner` interface.
 * :mod:`torch_geometric_unlearn.metrics` -- membership inference,
   relearning attack and other measurements of unlearning.
 """
-from . import datasets, transforms, kge, nn, metaeu, metrics
+from . import datasets, transforms, kge, nn, metaeu, metrics, baselines
 from .metaeu import MetaEU, MetaEUConfig
 
 __version__ = '0.1.0'
 
 __all__ = ['datasets', 'transforms', 'kge', 'nn', 'metaeu', 'metrics',
-           'MetaEU', 'MetaEUConfig', '__version__']
+           'baselines', 'MetaEU', 'MetaEUConfig', '__version__']

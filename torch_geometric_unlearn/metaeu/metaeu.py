@@ -231,6 +231,33 @@ def _ids_text(ids) -> str:
     return text + (f', ... ({len(ids)} in all)' if len(ids) > 10 else '')
 
 
+def request_transform(triples=None, edge_ids=None, entities=None,
+                      relations=None, num_hops: int = 0):
+    r"""The deletion transform of a request given as exactly one of
+    :obj:`triples` (``[F, 3]`` rows), :obj:`edge_ids`, :obj:`entities` or
+    :obj:`relations`, and a short description of it."""
+    given = [x is not None for x in (triples, edge_ids, entities,
+                                     relations)]
+    if sum(given) != 1:
+        raise ValueError('give exactly one of triples, edge_ids, '
+                         'entities or relations')
+    if triples is not None:
+        if not torch.is_tensor(triples):
+            triples = torch.as_tensor(triples)
+        if triples.dim() == 1 and triples.numel() == 3:
+            triples = triples.view(1, 3)
+        return (ForgetTriples(triples=triples, num_hops=num_hops),
+                f'{triples.size(0)} triple(s)')
+    if edge_ids is not None:
+        return (ForgetTriples(edge_ids=edge_ids, num_hops=num_hops),
+                'edge ids')
+    if entities is not None:
+        return (ForgetEntity(entities, num_hops=num_hops),
+                f'entities {_ids_text(entities)}')
+    return (ForgetRelation(relations, num_hops=num_hops),
+            f'relations {_ids_text(relations)}')
+
+
 def _as_graph(data: Union[Data, KGDataset]) -> Data:
     if isinstance(data, KGDataset):
         data = data.train
@@ -650,26 +677,8 @@ class MetaEU:
 
     def _transform(self, triples, edge_ids, entities, relations,
                    num_hops: int):
-        given = [x is not None for x in (triples, edge_ids, entities,
-                                         relations)]
-        if sum(given) != 1:
-            raise ValueError('give exactly one of triples, edge_ids, '
-                             'entities or relations')
-        if triples is not None:
-            if not torch.is_tensor(triples):
-                triples = torch.as_tensor(triples)
-            if triples.dim() == 1 and triples.numel() == 3:
-                triples = triples.view(1, 3)
-            return (ForgetTriples(triples=triples, num_hops=num_hops),
-                    f'{triples.size(0)} triple(s)')
-        if edge_ids is not None:
-            return (ForgetTriples(edge_ids=edge_ids, num_hops=num_hops),
-                    'edge ids')
-        if entities is not None:
-            return (ForgetEntity(entities, num_hops=num_hops),
-                    f'entities {_ids_text(entities)}')
-        return (ForgetRelation(relations, num_hops=num_hops),
-                f'relations {_ids_text(relations)}')
+        return request_transform(triples, edge_ids, entities, relations,
+                                 num_hops)
 
     def unlearn(self, triples: Optional[Tensor] = None, *,
                 edge_ids=None, entities=None, relations=None,
