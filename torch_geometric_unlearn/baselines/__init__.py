@@ -1,5 +1,7 @@
 r"""Unlearning baselines behind one interface (:class:`Unlearner`)."""
 from .base import Unlearner
 from .simple import FineTune, GradientAscent, Retrain
+from .sisa import SISA, ShardEnsemble
 
-__all__ = ['Unlearner', 'Retrain', 'FineTune', 'GradientAscent']
+__all__ = ['Unlearner', 'Retrain', 'FineTune', 'GradientAscent', 'SISA',
+           'ShardEnsemble']

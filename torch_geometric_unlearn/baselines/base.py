@@ -31,6 +31,9 @@ class Unlearner(abc.ABC):
         data (Data or KGDataset): Its training graph (a dataset's
             :obj:`train` split is used).
     """
+    #: Names of extra edge attributes of :attr:`data` kept across requests.
+    edge_attrs: tuple = ()
+
     def __init__(self, model: torch.nn.Module,
                  data: Union[Data, KGDataset]) -> None:
         self.model = model
@@ -59,12 +62,19 @@ class Unlearner(abc.ABC):
         transform, what = request_transform(triples, edge_ids, entities,
                                             relations, num_hops)
         out = transform(self.data)
+        # Positions of the request in :attr:`data`, for methods that keep
+        # per-triple state (read in :meth:`_unlearn`).
+        self._forget_ids = out.forget_edge_id
         fei, fet = out.forget_edge_index, out.forget_edge_type
         forget = torch.stack([fei[0], fet, fei[1]], dim=1)
         affected = out.affected_mask.nonzero().view(-1)
         retained = Data(edge_index=out.edge_index, edge_type=out.edge_type,
                         num_nodes=self.data.num_nodes,
                         num_relations=self.data.num_relations)
+        # Edge attributes a method keeps on its graph (e.g. SISA's shard of
+        # every triple) follow the retained triples.
+        for key in self.edge_attrs:
+            retained[key] = out[key]
         current = self.model if inplace else copy.deepcopy(self.model)
         new = self._unlearn(current, retained, forget, affected)
         seconds = time.perf_counter() - t0

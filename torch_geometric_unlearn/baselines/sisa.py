@@ -1,0 +1,121 @@
+r"""SISA: exact unlearning by sharded training."""
+import copy
+from typing import List, Optional, Union
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from ..datasets.kg import KGDataset
+from ..kge.scoring import load_kge_model
+from ..kge.trainer import KGETrainer, TrainConfig, _model_kwargs
+from .base import Unlearner
+from .simple import _default_config
+
+
+class ShardEnsemble(torch.nn.Module):
+    r"""The aggregate of SISA's shard models: the score of a triple is the
+    mean of the shard models' scores (constant-size, order-independent, so a
+    retrained shard changes nothing else).
+
+    Args:
+        shards (list): The shard models (same architecture).
+    """
+    def __init__(self, shards: List[torch.nn.Module]) -> None:
+        super().__init__()
+        if not shards:
+            raise ValueError('a shard ensemble needs at least one model')
+        self.shards = torch.nn.ModuleList(shards)
+        self.num_nodes = int(shards[0].num_nodes)
+        self.num_relations = int(shards[0].num_relations)
+
+    def forward(self, head_index: Tensor, rel_type: Tensor,
+                tail_index: Tensor) -> Tensor:
+        return torch.stack([m(head_index, rel_type, tail_index)
+                            for m in self.shards]).mean(0)
+
+
+class SISA(Unlearner):
+    r"""Exact unlearning by sharding (`"Machine Unlearning"
+    <https://arxiv.org/abs/1912.03817>`_): the training triples are split
+    at random (seeded) into :obj:`num_shards` shards, one model of the given
+    architecture is trained from scratch on each (shard :math:`s` with seed
+    :obj:`seed + s`) and predictions average the shard models
+    (:class:`ShardEnsemble`). A request retrains, from scratch and with the
+    same seed, only the shards holding a forgotten triple, so the result is
+    exactly the model that never saw them.
+
+    Call :meth:`fit` once before unlearning.
+
+    Args:
+        model (torch.nn.Module): A KGE model of the wanted architecture (its
+            parameters are not used).
+        data (Data or KGDataset): The training graph.
+        num_shards (int, optional): Number of shards. (default: :obj:`4`)
+        config (TrainConfig, optional): Training of each shard (default: the
+            model's recipe without validation).
+        seed (int, optional): Seed of the split and of the shard models.
+            (default: :obj:`0`)
+    """
+    edge_attrs = ('shard', )
+
+    def __init__(self, model: torch.nn.Module, data: Union[Data, KGDataset],
+                 num_shards: int = 4, config: Optional[TrainConfig] = None,
+                 seed: int = 0, progress: bool = False) -> None:
+        super().__init__(model, data)
+        if int(num_shards) < 1:
+            raise ValueError("'num_shards' must be >= 1")
+        self.num_shards, self.seed = int(num_shards), int(seed)
+        self.config = config or _default_config(self.model_name)
+        self.progress = progress
+        self.base = model
+        g = torch.Generator().manual_seed(self.seed)
+        e = self.data.num_edges
+        self.data.shard = torch.randperm(e, generator=g) % self.num_shards
+        self.fitted = False
+
+    def shard_data(self, s: int, data: Optional[Data] = None) -> Data:
+        r"""The triples of shard :obj:`s` (of :attr:`data` by default)."""
+        data = self.data if data is None else data
+        idx = (data.shard == s).nonzero().view(-1)
+        return Data(edge_index=data.edge_index[:, idx],
+                    edge_type=data.edge_type[idx], num_nodes=data.num_nodes,
+                    num_relations=data.num_relations)
+
+    def train_shard(self, s: int, data: Optional[Data] = None):
+        r"""Trains shard :obj:`s` from scratch (seed :obj:`seed + s`)."""
+        kw = _model_kwargs(self.base)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed + s)
+            m = load_kge_model(self.model_name, kw.pop('num_nodes'),
+                               kw.pop('num_relations'),
+                               kw.pop('hidden_channels'), **kw)
+        cfg = copy.deepcopy(self.config)
+        cfg.seed = self.seed + s
+        KGETrainer(m, cfg, progress=self.progress).fit(
+            self.shard_data(s, data))
+        return m.eval()
+
+    def fit(self) -> ShardEnsemble:
+        r"""Trains every shard; :attr:`model` becomes the ensemble."""
+        self.model = ShardEnsemble([self.train_shard(s)
+                                    for s in range(self.num_shards)])
+        self.fitted = True
+        return self.model
+
+    def _unlearn(self, model: torch.nn.Module, retained: Data,
+                 forget: Tensor, affected: Tensor) -> torch.nn.Module:
+        if not self.fitted:
+            raise RuntimeError('call SISA.fit() before unlearning')
+        touched = torch.unique(self.data.shard[self._forget_ids])
+        for s in touched.tolist():
+            model.shards[s] = self.train_shard(s, retained)
+        self.last_retrained = touched
+        return model
+
+    def unlearn(self, *args, **kwargs):
+        r"""See :meth:`Unlearner.unlearn`; only the shards holding a
+        forgotten triple are retrained (:attr:`last_retrained`)."""
+        if not self.fitted:
+            raise RuntimeError('call SISA.fit() before unlearning')
+        return super().unlearn(*args, **kwargs)
