@@ -104,3 +104,34 @@ def test_finetune_sequential_and_inplace(kg, trained):
     assert r2.model is r1.model and len(ft.records) == 2
     with pytest.raises(ValueError):  # already forgotten
         ft.unlearn(to_triples(kg.train)[:1])
+
+
+def test_ssd_only_dampens_forget_specific_parameters(kg, trained):
+    from torch_geometric_unlearn.baselines import SSD
+    model, cfg = trained
+    triples = to_triples(kg.train)
+    forget = triples[triples[:, 1] < 3][:30]  # three relations only
+    ssd = SSD(model, kg, alpha=10.0, config=cfg)
+    res = ssd.unlearn(forget)
+    assert ssd.dampened > 0
+    new, old = res.model.state_dict(), model.state_dict()
+    changed = 0
+    for k in old:
+        # Parameters are only ever scaled towards zero, never grown or
+        # moved elsewhere.
+        assert bool((new[k].abs() <= old[k].abs() + 1e-7).all()), k
+        assert bool(((new[k] * old[k]) >= 0).all()), k
+        changed += int((new[k] != old[k]).sum())
+    assert 0 < changed <= ssd.dampened
+    # Relations outside the forget set get no forget gradient, so their
+    # rows cannot be selected.
+    other = torch.ones(kg.num_relations, dtype=torch.bool)
+    other[forget[:, 1]] = False
+    assert bool(other.any())
+    assert torch.equal(new['rel_emb.weight'][other],
+                       old['rel_emb.weight'][other])
+    drop = (triple_scores(model, forget) -
+            triple_scores(res.model, forget)).mean()
+    assert drop > 0
+    with pytest.raises(ValueError):
+        SSD(model, kg, alpha=0)

@@ -2,6 +2,7 @@ r"""Unlearning baselines behind one interface (:class:`Unlearner`)."""
 from .base import Unlearner
 from .simple import FineTune, GradientAscent, Retrain
 from .sisa import SISA, ShardEnsemble
+from .ssd import SSD
 
 __all__ = ['Unlearner', 'Retrain', 'FineTune', 'GradientAscent', 'SISA',
-           'ShardEnsemble']
+           'ShardEnsemble', 'SSD']
