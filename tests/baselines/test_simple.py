@@ -135,3 +135,23 @@ def test_ssd_only_dampens_forget_specific_parameters(kg, trained):
     assert drop > 0
     with pytest.raises(ValueError):
         SSD(model, kg, alpha=0)
+
+
+def test_distill_moves_forget_scores_toward_the_bad_teacher(kg, trained):
+    from torch_geometric_unlearn.baselines import Distill
+    model, cfg = trained
+    triples = to_triples(kg.train)
+    forget, retain = triples[:30], triples[30:330]
+    res = Distill(model, kg, steps=60, lr=1e-2, seed=3).unlearn(forget)
+    torch.manual_seed(3)  # the bad teacher: a fresh model, seed 3
+    bad = load_kge_model('distmult', kg.num_entities, kg.num_relations, 16)
+
+    def dist(a, b, t):
+        return (triple_scores(a, t) - triple_scores(b, t)).abs().mean()
+
+    # Forgotten triples now score like an untrained model's; retained ones
+    # stay much closer to the original than to it.
+    assert dist(res.model, bad, forget) < 0.5 * dist(model, bad, forget)
+    assert dist(res.model, model, retain) < dist(res.model, bad, retain)
+    with pytest.raises(ValueError):
+        Distill(model, kg, alpha=-1)

@@ -3,6 +3,7 @@ from .base import Unlearner
 from .simple import FineTune, GradientAscent, Retrain
 from .sisa import SISA, ShardEnsemble
 from .ssd import SSD
+from .distill import Distill
 
 __all__ = ['Unlearner', 'Retrain', 'FineTune', 'GradientAscent', 'SISA',
-           'ShardEnsemble', 'SSD']
+           'ShardEnsemble', 'SSD', 'Distill']
