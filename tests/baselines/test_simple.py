@@ -155,3 +155,32 @@ def test_distill_moves_forget_scores_toward_the_bad_teacher(kg, trained):
     assert dist(res.model, model, retain) < dist(res.model, bad, retain)
     with pytest.raises(ValueError):
         Distill(model, kg, alpha=-1)
+
+
+def test_gnndelete_operator(kg, trained):
+    from torch_geometric_unlearn.baselines import GNNDelete
+    model, cfg = trained
+    triples = to_triples(kg.train)
+    forget = triples[:20]
+    gd = GNNDelete(model, kg, num_hops=0, steps=80, lr=1e-2, lam=0.5)
+    res = gd.unlearn(forget)
+    ents = torch.unique(torch.cat([forget[:, 0], forget[:, 2]]))
+    assert torch.equal(gd.neighbourhood, ents)
+    other = torch.ones(kg.num_entities, dtype=torch.bool)
+    other[ents] = False
+    new, old = res.model.node_emb.weight, model.node_emb.weight
+    assert torch.equal(new[other], old[other])  # only the neighbourhood
+    assert not torch.equal(new[ents], old[ents])
+    assert torch.equal(res.model.rel_emb.weight, model.rel_emb.weight)
+    # Forgotten triples fall toward random-triple scores.
+    g = torch.Generator().manual_seed(0)
+    rnd = forget.clone()
+    rnd[:, 2] = torch.randint(kg.num_entities, (20, ), generator=g)
+    gap_before = (triple_scores(model, forget) -
+                  triple_scores(model, rnd)).mean()
+    gap_after = (triple_scores(res.model, forget) -
+                 triple_scores(res.model, rnd)).mean()
+    assert gap_after < 0.5 * gap_before
+    assert all(p.requires_grad for p in res.model.parameters())
+    with pytest.raises(ValueError):
+        GNNDelete(model, kg, lam=2.0)

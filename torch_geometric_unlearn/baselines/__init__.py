@@ -4,6 +4,8 @@ from .simple import FineTune, GradientAscent, Retrain
 from .sisa import SISA, ShardEnsemble
 from .ssd import SSD
 from .distill import Distill
+from .gnndelete import GNNDelete
 
 __all__ = ['Unlearner', 'Retrain', 'FineTune', 'GradientAscent', 'SISA',
-           'ShardEnsemble', 'SSD', 'Distill']
+           'ShardEnsemble', 'SSD', 'Distill',
+           'GNNDelete']
