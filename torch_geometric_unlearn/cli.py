@@ -13,6 +13,8 @@ Commands:
   share, entities or relations) with a saved MetaEU; write the new
   checkpoint and a JSON report.
 * ``demo``: the end-to-end job of the README on the embedded synthetic KG.
+* ``bench``: MetaEU and the baselines on one request, side by side (table,
+  JSON, plot).
 """
 from __future__ import annotations
 
@@ -689,7 +691,76 @@ def build_parser() -> argparse.ArgumentParser:
                    'MetaEU-FT row)')
     p.add_argument('--seed', type=int, default=0)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser('bench', help='compare unlearning methods on one '
+                       'request',
+                       description='Trains the original model, draws one '
+                       'deletion request and runs every chosen method on '
+                       'it; prints a table, writes the JSON and a plot.')
+    p.add_argument('--data', default='synthetic', help=DATA_HELP)
+    p.add_argument('--model', default='distmult',
+                   choices=['transe', 'distmult', 'complex', 'rotate'])
+    p.add_argument('--methods', default='metaeu,finetune,gradient_ascent',
+                   help='comma-separated subset of retrain, metaeu, '
+                   'finetune, gradient_ascent, distill, gnndelete, ssd, '
+                   'sisa, or "all"')
+    group = p.add_mutually_exclusive_group()
+    group.add_argument('--forget-ratio', type=float)
+    group.add_argument('--forget-entities', type=int, metavar='K')
+    group.add_argument('--forget-relation', metavar='NAME_OR_ID')
+    p.add_argument('--dim', type=int, default=32)
+    p.add_argument('--epochs', type=int, default=10)
+    p.add_argument('--episodes', type=int, default=200,
+                   help='MetaEU meta-training episodes')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--no-retrain', action='store_true',
+                   help='skip the retrained reference (no gaps)')
+    p.add_argument('--out', metavar='RESULTS.json')
+    p.add_argument('--plot', metavar='PLOT.png',
+                   help='(default: RESULTS.png beside --out)')
+    p.set_defaults(func=cmd_bench)
     return parser
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import torch
+
+    from .bench import format_table, parse_methods, plot, run_bench
+
+    methods = parse_methods(args.methods)
+    if args.no_retrain:
+        methods = [m for m in methods if m != 'retrain']
+        if not methods:
+            raise CLIError('--no-retrain leaves no method to run')
+    if args.dim < 1 or args.epochs < 1:
+        raise CLIError('--dim and --epochs must be positive')
+    ratio = args.forget_ratio
+    if ratio is None and args.forget_entities is None and \
+            args.forget_relation is None:
+        ratio = 0.01
+    dataset = load_dataset(args.data)
+    torch.manual_seed(args.seed)
+    result = run_bench(dataset, args.model, methods, forget_ratio=ratio,
+                       forget_entities=args.forget_entities,
+                       forget_relation=args.forget_relation, dim=args.dim,
+                       epochs=args.epochs, seed=args.seed,
+                       retrain=not args.no_retrain, episodes=args.episodes,
+                       log=lambda msg: print(msg, flush=True))
+    print()
+    print(format_table(result))
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=1)
+        print(f'results written to {args.out}')
+    png = args.plot or (osp.splitext(args.out)[0] + '.png'
+                        if args.out else None)
+    if png:
+        if plot(result, png):
+            print(f'plot written to {png}')
+        else:
+            print('matplotlib is not installed: no plot (pip install '
+                  'matplotlib)')
+    return 0
 
 
 def main(argv: Optional[List[str]] = None) -> int:

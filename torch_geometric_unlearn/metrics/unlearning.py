@@ -7,7 +7,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from ..kge.evaluate import LinkPredictionEvaluator
-from ..kge.scoring import get_scorer
+from ..kge.scoring import ForwardScorer, get_scorer
 from ..kge.trainer import KGETrainer, TrainConfig
 
 
@@ -34,6 +34,9 @@ def triple_scores(model: torch.nn.Module, triples,
     out = []
     for chunk in triples.split(batch_size):
         h, r, t = (c.to(dev) for c in chunk.unbind(1))
+        if isinstance(scorer, ForwardScorer):  # e.g. an ensemble
+            out.append(model(h, r, t).cpu())
+            continue
         tq = scorer.tail_query(h, r)
         out.append(scorer.score_pairs(tq, scorer.entity_rows(t)).cpu())
     return torch.cat(out) if out else torch.empty(0)
