@@ -80,3 +80,38 @@ def test_row_distance_and_gap(kg):
     gap = ranking_gap({'mrr': 0.3, 'hits@10': 0.5, 'count': 10},
                       {'mrr': 0.4, 'hits@10': 0.5, 'count': 10})
     assert gap == {'mrr': pytest.approx(-0.1), 'hits@10': 0.0}
+
+
+def test_shadow_attack(kg):
+    from torch_geometric_unlearn.kge import KGETrainer, TrainConfig
+    from torch_geometric_unlearn.metrics import shadow_attack_auc
+    triples = to_triples(kg.train)
+    half = triples.size(0) // 2
+    shadow_in, target_in = triples[:half], triples[half:]
+
+    def train(t, seed):
+        torch.manual_seed(seed)
+        m = load_kge_model('distmult', kg.num_entities, kg.num_relations, 32)
+        data = type(kg.train)(edge_index=t[:, [0, 2]].t(), edge_type=t[:, 1],
+                              num_nodes=kg.num_entities,
+                              num_relations=kg.num_relations)
+        cfg = TrainConfig(loss='softmax', epochs=25, lr=2e-2,
+                          batch_size=256, eval_every=0, seed=seed)
+        KGETrainer(m, cfg, progress=False).fit(data)
+        return m.eval()
+
+    shadow, target = train(shadow_in, 1), train(target_in, 2)
+    test = to_triples(kg.test)
+    # An over-fitted target leaks membership; the attacker learnt on the
+    # shadow model finds it (well above chance), a random model does not.
+    auc = shadow_attack_auc(target, target_in[:200], test, shadow,
+                            shadow_in[:200], test)
+    assert auc > 0.65
+    torch.manual_seed(9)
+    fresh = load_kge_model('distmult', kg.num_entities, kg.num_relations, 32)
+    rnd = shadow_attack_auc(fresh, target_in[:200], test, shadow,
+                            shadow_in[:200], test)
+    assert abs(rnd - 0.5) < 0.1
+    with pytest.raises(ValueError):
+        shadow_attack_auc(target, target_in, test, shadow,
+                          shadow_in[:0], test)

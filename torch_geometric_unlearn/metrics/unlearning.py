@@ -60,16 +60,7 @@ def membership_auc(model: torch.nn.Module, members, non_members) -> float:
     neg = triple_scores(model, non_members).double()
     if pos.numel() == 0 or neg.numel() == 0:
         raise ValueError('membership_auc needs members and non-members')
-    scores = torch.cat([pos, neg])
-    # Average ranks (1-based) with ties sharing their mean rank.
-    uniq, inverse, counts = torch.unique(scores, return_inverse=True,
-                                         return_counts=True)
-    ends = torch.cumsum(counts, 0).double()
-    mean_rank = ends - (counts.double() - 1) / 2
-    ranks = mean_rank[inverse]
-    m, u = pos.numel(), neg.numel()
-    rank_sum = ranks[:m].sum()
-    return float((rank_sum - m * (m + 1) / 2) / (m * u))
+    return _auc(pos, neg)
 
 
 def relearn_attack(model: torch.nn.Module, forget, num_nodes: int,
@@ -152,3 +143,90 @@ def ranking_gap(metrics: Dict[str, float],
     keys = [k for k in metrics if k in reference and k != 'count'
             and isinstance(metrics[k], (int, float))]
     return {k: float(metrics[k]) - float(reference[k]) for k in keys}
+
+
+@torch.no_grad()
+def _attack_features(model: torch.nn.Module, triples: Tensor,
+                     num_candidates: int, seed: int) -> Tensor:
+    r"""Per-triple features of the membership attacker: the score, and how
+    far it sits above the scores of random tail corruptions (mean and max
+    margin), ``[K, 3]``."""
+    triples = _as_triples(triples)
+    g = torch.Generator().manual_seed(seed)
+    n = int(model.num_nodes)
+    score = triple_scores(model, triples)
+    cand = torch.randint(n, (triples.size(0), num_candidates), generator=g)
+    rep = triples[:, None, :].expand(-1, num_candidates, -1).clone()
+    rep[..., 2] = cand
+    corrupt = triple_scores(model, rep.reshape(-1, 3)).view(
+        -1, num_candidates)
+    return torch.stack([score, score - corrupt.mean(1),
+                        score - corrupt.max(1).values], dim=1)
+
+
+def shadow_attack_auc(model: torch.nn.Module, members, non_members,
+                      shadow_model: torch.nn.Module, shadow_members,
+                      shadow_non_members, num_candidates: int = 32,
+                      steps: int = 300, seed: int = 0) -> float:
+    r"""Membership inference with a trained attacker (the shadow-model
+    attack of `"Membership Inference Attacks against Machine Learning
+    Models" <https://arxiv.org/abs/1610.05820>`_): a logistic regression on
+    per-triple features (score; its margin over the mean and the maximum of
+    random tail corruptions) is fitted to tell :obj:`shadow_members` (the
+    shadow model's training triples) from :obj:`shadow_non_members` on
+    :obj:`shadow_model`, then applied to :obj:`model`; returns its ROC AUC
+    on :obj:`members` vs :obj:`non_members` (e.g. the forget set vs unseen
+    test triples).
+
+    Args:
+        model (torch.nn.Module): The attacked model.
+        members, non_members: Triples ``[K, 3]`` (or KG splits).
+        shadow_model (torch.nn.Module): A model of the same kind trained by
+            the attacker on :obj:`shadow_members`.
+        shadow_members, shadow_non_members: Triples ``[K, 3]``.
+        num_candidates (int, optional): Random corruptions per triple.
+            (default: :obj:`32`)
+        steps (int, optional): Optimiser steps of the attacker.
+            (default: :obj:`300`)
+        seed (int, optional): Seed. (default: :obj:`0`)
+    """
+    xs_in = _attack_features(shadow_model, shadow_members, num_candidates,
+                             seed)
+    xs_out = _attack_features(shadow_model, shadow_non_members,
+                              num_candidates, seed + 1)
+    if xs_in.numel() == 0 or xs_out.numel() == 0:
+        raise ValueError('the shadow sets must not be empty')
+    x = torch.cat([xs_in, xs_out]).float()
+    y = torch.cat([torch.ones(xs_in.size(0)), torch.zeros(xs_out.size(0))])
+    mean, std = x.mean(0), x.std(0).clamp(min=1e-6)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        clf = torch.nn.Linear(x.size(1), 1)
+    opt = torch.optim.Adam(clf.parameters(), lr=0.05)
+    # Balance the classes.
+    w = torch.where(y > 0, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
+    for _ in range(steps):
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            clf((x - mean) / std).view(-1), y, weight=w)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        p_in = clf((_attack_features(model, members, num_candidates,
+                                     seed + 2) - mean) / std).view(-1)
+        p_out = clf((_attack_features(model, non_members, num_candidates,
+                                      seed + 3) - mean) / std).view(-1)
+    return _auc(p_in.double(), p_out.double())
+
+
+def _auc(pos: Tensor, neg: Tensor) -> float:
+    if pos.numel() == 0 or neg.numel() == 0:
+        raise ValueError('AUC needs both classes')
+    scores = torch.cat([pos, neg])
+    uniq, inverse, counts = torch.unique(scores, return_inverse=True,
+                                         return_counts=True)
+    # Average 1-based ranks, ties sharing their mean rank.
+    ends = torch.cumsum(counts, 0).double()
+    ranks = (ends - (counts.double() - 1) / 2)[inverse]
+    m, u = pos.numel(), neg.numel()
+    return float((ranks[:m].sum() - m * (m + 1) / 2) / (m * u))
