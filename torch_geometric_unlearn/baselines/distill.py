@@ -8,9 +8,9 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from ..datasets.kg import KGDataset
-from ..kge.scoring import get_scorer, load_kge_model
-from ..kge.trainer import _model_kwargs
+from ..kge.scoring import get_scorer
 from .base import Unlearner
+from .simple import fresh_like
 
 
 class Distill(Unlearner):
@@ -89,13 +89,7 @@ class Distill(Unlearner):
                  forget: Tensor, affected: Tensor) -> torch.nn.Module:
         dev = next(model.parameters()).device
         teacher = copy.deepcopy(model).eval()
-        kw = _model_kwargs(model)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            bad = load_kge_model(self.model_name, kw.pop('num_nodes'),
-                                 kw.pop('num_relations'),
-                                 kw.pop('hidden_channels'), **kw)
-        bad = bad.to(dev).eval()
+        bad = fresh_like(model, self.model_name, self.seed).eval()
         for p in list(teacher.parameters()) + list(bad.parameters()):
             p.requires_grad_(False)
         kept = torch.stack([retained.edge_index[0], retained.edge_type,

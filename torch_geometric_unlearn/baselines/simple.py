@@ -13,6 +13,19 @@ from ..kge.trainer import KGETrainer, TrainConfig, _model_kwargs, recipe
 from .base import Unlearner
 
 
+def fresh_like(model: torch.nn.Module, name: str,
+               seed: int) -> torch.nn.Module:
+    r"""A freshly initialised model of :obj:`model`'s architecture (seeded,
+    on its device; the caller's RNG state is kept)."""
+    kw = _model_kwargs(model)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        fresh = load_kge_model(name, kw.pop('num_nodes'),
+                               kw.pop('num_relations'),
+                               kw.pop('hidden_channels'), **kw)
+    return fresh.to(next(model.parameters()).device)
+
+
 def _default_config(name: str, **overrides) -> TrainConfig:
     try:
         kw = dict(recipe(name)['train'])
@@ -50,13 +63,7 @@ class Retrain(Unlearner):
 
     def _unlearn(self, model: torch.nn.Module, retained: Data,
                  forget: Tensor, affected: Tensor) -> torch.nn.Module:
-        kw = _model_kwargs(model)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            fresh = load_kge_model(self.model_name, kw.pop('num_nodes'),
-                                   kw.pop('num_relations'),
-                                   kw.pop('hidden_channels'), **kw)
-        fresh = fresh.to(next(model.parameters()).device)
+        fresh = fresh_like(model, self.model_name, self.seed)
         KGETrainer(fresh, copy.deepcopy(self.config),
                    progress=self.progress).fit(retained, self.valid,
                                                self.filter_data)

@@ -7,10 +7,9 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from ..datasets.kg import KGDataset
-from ..kge.scoring import load_kge_model
-from ..kge.trainer import KGETrainer, TrainConfig, _model_kwargs
+from ..kge.trainer import KGETrainer, TrainConfig
 from .base import Unlearner
-from .simple import _default_config
+from .simple import _default_config, fresh_like
 
 
 class ShardEnsemble(torch.nn.Module):
@@ -84,12 +83,7 @@ class SISA(Unlearner):
 
     def train_shard(self, s: int, data: Optional[Data] = None):
         r"""Trains shard :obj:`s` from scratch (seed :obj:`seed + s`)."""
-        kw = _model_kwargs(self.base)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed + s)
-            m = load_kge_model(self.model_name, kw.pop('num_nodes'),
-                               kw.pop('num_relations'),
-                               kw.pop('hidden_channels'), **kw)
+        m = fresh_like(self.base, self.model_name, self.seed + s)
         cfg = copy.deepcopy(self.config)
         cfg.seed = self.seed + s
         KGETrainer(m, cfg, progress=self.progress).fit(

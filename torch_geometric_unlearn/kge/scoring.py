@@ -453,11 +453,10 @@ class DistMultScorer(KGEScorer):
         return self.model.rel_emb(rel) * tail_rep
 
 
-class ComplExScorer(KGEScorer):
-    r"""Adapter for :class:`~torch_geometric.nn.kge.ComplEx`:
-    :math:`\mathrm{Re}(\langle \mathbf{e}_h, \mathbf{e}_r,
-    \overline{\mathbf{e}_t} \rangle)`, written as a real dot product of
-    ``[re, im]`` concatenations (``D = 2 * hidden_channels``)."""
+class _ReImScorer(KGEScorer):
+    r"""Entity rows of complex models: ``[re, im]`` concatenations."""
+    entity_params = ('node_emb', 'node_emb_im')
+
     def entity_table(self) -> Tensor:
         return torch.cat([self.model.node_emb.weight,
                           self.model.node_emb_im.weight], dim=-1)
@@ -466,13 +465,18 @@ class ComplExScorer(KGEScorer):
         return torch.cat([self.model.node_emb(index),
                           self.model.node_emb_im(index)], dim=-1)
 
+
+class ComplExScorer(_ReImScorer):
+    r"""Adapter for :class:`~torch_geometric.nn.kge.ComplEx`:
+    :math:`\mathrm{Re}(\langle \mathbf{e}_h, \mathbf{e}_r,
+    \overline{\mathbf{e}_t} \rangle)`, written as a real dot product of
+    ``[re, im]`` concatenations (``D = 2 * hidden_channels``)."""
+
     def tail_query(self, head: Tensor, rel: Tensor) -> Tensor:
         return self.tail_query_rep(self._rows(head), rel)
 
     def head_query(self, rel: Tensor, tail: Tensor) -> Tensor:
         return self.head_query_rep(rel, self._rows(tail))
-
-    entity_params = ('node_emb', 'node_emb_im')
 
     def tail_query_rep(self, head_rep: Tensor, rel: Tensor) -> Tensor:
         h_re, h_im = head_rep.chunk(2, dim=-1)
@@ -487,7 +491,7 @@ class ComplExScorer(KGEScorer):
                           r_re * t_im - r_im * t_re], dim=-1)
 
 
-class RotatEScorer(KGEScorer):
+class RotatEScorer(_ReImScorer):
     r"""Adapter for :class:`~torch_geometric.nn.kge.RotatE`:
     :math:`\gamma - \| \mathbf{e}_h \circ \mathbf{e}_r - \mathbf{e}_t \|_2`
     with :math:`\gamma` the model's :obj:`margin` and
@@ -501,13 +505,6 @@ class RotatEScorer(KGEScorer):
     def offset(self) -> float:
         return float(self.model.margin)
 
-    def entity_table(self) -> Tensor:
-        return torch.cat([self.model.node_emb.weight,
-                          self.model.node_emb_im.weight], dim=-1)
-
-    def entity_rows(self, index: Tensor) -> Tensor:
-        return torch.cat([self.model.node_emb(index),
-                          self.model.node_emb_im(index)], dim=-1)
 
     def _rotation(self, rel: Tensor):
         theta = self.model.rel_emb(rel)
@@ -518,8 +515,6 @@ class RotatEScorer(KGEScorer):
 
     def head_query(self, rel: Tensor, tail: Tensor) -> Tensor:
         return self.head_query_rep(rel, self._rows(tail))
-
-    entity_params = ('node_emb', 'node_emb_im')
 
     def tail_query_rep(self, head_rep: Tensor, rel: Tensor) -> Tensor:
         h_re, h_im = head_rep.chunk(2, dim=-1)
