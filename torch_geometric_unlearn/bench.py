@@ -34,7 +34,8 @@ import torch
 from .baselines import (GNNDelete, SISA, SSD, Distill, FineTune,
                         GradientAscent, Retrain)
 from .datasets import KGDataset, to_triples
-from .kge import KGETrainer, LinkPredictionEvaluator, TrainConfig, load_kge_model, recipe
+from .kge import (KGETrainer, LinkPredictionEvaluator, TrainConfig,
+                  load_kge_model, recipe)
 from .metaeu import MetaEU
 from .metrics import membership_auc, ranking_gap, relearn_attack
 from .transforms import ForgetEntity, ForgetRelation, sample_forget_set

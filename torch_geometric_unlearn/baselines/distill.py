@@ -1,6 +1,6 @@
 r"""Knowledge-distillation unlearning (D2DGN-style)."""
 import copy
-from typing import Optional, Union
+from typing import Union
 
 import torch
 import torch.nn.functional as F

@@ -505,7 +505,6 @@ class RotatEScorer(_ReImScorer):
     def offset(self) -> float:
         return float(self.model.margin)
 
-
     def _rotation(self, rel: Tensor):
         theta = self.model.rel_emb(rel)
         return torch.cos(theta), torch.sin(theta)
