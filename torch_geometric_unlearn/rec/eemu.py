@@ -1,0 +1,568 @@
+r"""EEMU: exact, meta-learned unlearning for recommendation.
+
+From `"Meta-Learn to Unlearn: Enhanced Exact Machine Unlearning in
+Recommendation Systems with Meta-Learning"
+<https://petsymposium.org/popets/2025/>`_ (Alshabanah et al., PoPETs 2025),
+as this project builds it (design.md, section 3):
+
+* users are split into :math:`S` shards by a seeded, data-independent
+  assignment; shard :math:`s` holds exactly the interactions of its users;
+* each shard has its own base recommender (PyG's LightGCN or MF), trained
+  only on its shard as a *first-order meta-learned initialisation over user
+  tasks*: a task is one user, its interactions split into support and
+  query; the inner step adapts the user's representation on the support
+  (BPR), the outer step updates the shard model from the query loss at the
+  adapted point (first-order MAML). Next to each user's own row, a shared
+  "new user" vector :math:`\mathbf{u}_0` is meta-learned the same way, so
+  every shard can serve users it never trained on;
+* at inference a user's representation adapts in a few steps on the
+  user's current interactions, in every shard, and the per-user
+  standardised shard scores are averaged (``aggregation='mean'``) or only
+  the user's own shard is used (``'own'``). The aggregation reads only the
+  shard models and the user's *retained* interactions, so it keeps
+  exactness;
+* a deletion retrains only the shards holding the data, from scratch, with
+  the shard's seed. Training depends only on the shard's set of
+  interactions (canonically ordered) and the seed, so the result is, bit
+  for bit on CPU, the EEMU trained from scratch on the retained data.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Dict, List, Optional, Union
+
+import torch
+from torch import Tensor
+
+from .train import (RecTrainConfig, bpr_loss, build_recommender, canonical,
+                    pair_keys, sample_negatives, train_bpr)
+
+__all__ = ['RecUnlearner', 'EEMU', 'EEMUConfig', 'SISARec', 'RetrainRec',
+           'FineTuneRec', 'assign_shards', 'REC_METHODS']
+
+
+def assign_shards(num_users: int, num_shards: int, seed: int = 0) -> Tensor:
+    r"""The shard of every user: a seeded random balanced assignment that
+    depends only on :obj:`num_users`, :obj:`num_shards` and :obj:`seed`
+    (never on the data, so a deletion cannot move a user). Shape
+    :math:`(|\mathcal{U}|,)`."""
+    if num_shards <= 0:
+        raise ValueError(f'num_shards must be positive, got {num_shards}')
+    perm = torch.randperm(num_users,
+                          generator=torch.Generator().manual_seed(seed))
+    out = torch.empty(num_users, dtype=torch.long)
+    out[perm] = torch.arange(num_users) % num_shards
+    return out
+
+
+def _shard_seed(seed: int, shard: int) -> int:
+    return seed * 1_000_003 + 7919 * (shard + 1)
+
+
+def _csr(edge_index: Tensor, num_users: int):
+    r"""(ptr, items) of canonically ordered interactions."""
+    deg = torch.bincount(edge_index[0], minlength=num_users)
+    ptr = torch.zeros(num_users + 1, dtype=torch.long)
+    ptr[1:] = deg.cumsum(0)
+    return ptr, deg
+
+
+def _gather(ptr: Tensor, deg: Tensor, users: Tensor):
+    r"""Positions of the interactions of :obj:`users` (grouped by user) and
+    the index of their user in :obj:`users`."""
+    count = deg[users]
+    owner = torch.repeat_interleave(torch.arange(users.numel()), count)
+    offset = torch.zeros(users.numel(), dtype=torch.long)
+    offset[1:] = count.cumsum(0)[:-1]
+    pos = ptr[users][owner] + torch.arange(owner.numel()) - offset[owner]
+    return pos, owner, count
+
+
+def _hash_items(a: Tensor, b: Tensor, salt: int, num_items: int) -> Tensor:
+    r"""Deterministic pseudo-random item per (a, b) pair (splitmix-style
+    integer mixing), independent of batching."""
+    x = a * 0x9E3779B1 + b * 0x85EBCA77 + salt * 0xC2B2AE3D
+    x = x ^ (x >> 15)
+    x = x * 0x2C1B3C6D
+    x = x ^ (x >> 12)
+    return x.remainder(num_items)
+
+
+def _adapt(reps: Tensor, owner: Tensor, pos: Tensor, neg: Tensor,
+           items: Tensor, count: Tensor, steps: int, lr: float) -> Tensor:
+    r"""``steps`` gradient steps of each row of :obj:`reps` on its own
+    BPR pairs (per-row mean). The steps are computed on detached values and
+    added as a constant, so gradients flow through :obj:`reps` as in
+    first-order MAML."""
+    if steps == 0 or owner.numel() == 0:
+        return reps
+    items = items.detach()
+    base = reps.detach()
+    delta = torch.zeros_like(base)
+    w = 1.0 / count.clamp(min=1).to(base.dtype)
+    with torch.enable_grad():
+        for _ in range(steps):
+            x = (base + delta).requires_grad_()
+            xo = x[owner]
+            loss = bpr_loss((xo * items[pos]).sum(-1),
+                            (xo * items[neg]).sum(-1))
+            loss = (loss * w[owner]).sum()
+            g, = torch.autograd.grad(loss, x)
+            delta = delta - lr * g
+    return reps + delta
+
+
+class RecUnlearner:
+    r"""The interface every recommendation unlearner implements.
+
+    ``fit(edge_index)`` trains on the interactions (shape :math:`(2, E)`,
+    user ids, item ids); ``scores(users)`` returns the score of every item
+    for each user (shape :math:`(B, |\mathcal{I}|)`); ``unlearn(user,
+    items=None)`` forgets some or all of a user's interactions and returns
+    a record with the wall time. The caller's tensors are never modified.
+    """
+    name = 'base'
+    #: Whether the result equals a model trained on the retained data.
+    exact = False
+
+    def __init__(self, num_users: int, num_items: int,
+                 config: Optional[RecTrainConfig] = None,
+                 progress: bool = False) -> None:
+        if num_users <= 0 or num_items <= 0:
+            raise ValueError('need at least one user and one item')
+        self.num_users, self.num_items = int(num_users), int(num_items)
+        self.config = config or RecTrainConfig()
+        self.progress = progress
+        self._edge_index: Optional[Tensor] = None
+        self.fit_seconds = 0.0
+
+    # --------------------------------------------------------------- data
+    @property
+    def edge_index(self) -> Tensor:
+        r"""The interactions currently learned from (canonical order)."""
+        self._check_fitted()
+        return self._edge_index
+
+    def _check_fitted(self) -> None:
+        if self._edge_index is None:
+            raise RuntimeError(f'{self.name}: call fit() first')
+
+    def _check_edges(self, edge_index: Tensor) -> Tensor:
+        if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 \
+                or edge_index.size(0) != 2:
+            raise ValueError('interactions must be a [2, E] tensor of '
+                             '(user, item) ids')
+        edge_index = edge_index.long().cpu()
+        if edge_index.numel() and (
+                edge_index.min() < 0
+                or edge_index[0].max() >= self.num_users
+                or edge_index[1].max() >= self.num_items):
+            raise ValueError(f'interaction ids out of range ({self.num_users}'
+                             f' users, {self.num_items} items)')
+        return edge_index
+
+    # ---------------------------------------------------------------- API
+    def fit(self, edge_index: Tensor) -> 'RecUnlearner':
+        r"""Trains on :obj:`edge_index`."""
+        edge_index = self._check_edges(edge_index)
+        if edge_index.size(1) == 0:
+            raise ValueError('no interactions to train on')
+        self._edge_index = canonical(edge_index, self.num_items)
+        start = time.perf_counter()
+        self._fit()
+        self.fit_seconds = time.perf_counter() - start
+        return self
+
+    def unlearn(self, user: int, items: Optional[Any] = None
+                ) -> Dict[str, Any]:
+        r"""Forgets :obj:`items` of :obj:`user` (every interaction of the
+        user when :obj:`items` is :obj:`None`).
+
+        Raises:
+            ValueError: when the user is out of range, has nothing to
+                forget, or an item is not among the user's interactions.
+        """
+        self._check_fitted()
+        user = int(user)
+        if not 0 <= user < self.num_users:
+            raise ValueError(f'user {user} out of range [0, '
+                             f'{self.num_users})')
+        ei = self._edge_index
+        mine = ei[1][ei[0] == user]
+        if items is None:
+            items = mine
+            if items.numel() == 0:
+                raise ValueError(f'user {user} has no interactions to '
+                                 f'forget')
+        else:
+            items = torch.as_tensor(items, dtype=torch.long).view(-1)
+            if items.numel() == 0:
+                raise ValueError('empty deletion request')
+            missing = items[~torch.isin(items, mine)]
+            if missing.numel():
+                raise ValueError(f'user {user} has no interaction with '
+                                 f'item(s) {missing[:10].tolist()}')
+            items = torch.unique(items)
+        pairs = torch.stack([torch.full_like(items, user), items])
+        return self.unlearn_pairs(pairs)
+
+    def unlearn_pairs(self, pairs: Tensor) -> Dict[str, Any]:
+        r"""Forgets the interactions :obj:`pairs` (shape :math:`(2, K)`),
+        which must all be present."""
+        self._check_fitted()
+        pairs = canonical(self._check_edges(pairs), self.num_items)
+        if pairs.size(1) == 0:
+            raise ValueError('empty deletion request')
+        keys = pair_keys(self._edge_index, self.num_items)
+        drop = pair_keys(pairs, self.num_items)
+        present = torch.isin(drop, keys)
+        if not bool(present.all()):
+            bad = pairs[:, ~present][:, :5].t().tolist()
+            raise ValueError(f'interactions not in the training data: {bad}')
+        start = time.perf_counter()
+        old = self._edge_index
+        self._edge_index = old[:, ~torch.isin(keys, drop)]
+        record = self._unlearn(pairs) or {}
+        record.update(method=self.name, forgotten=int(pairs.size(1)),
+                      users=torch.unique(pairs[0]).tolist(),
+                      seconds=time.perf_counter() - start, exact=self.exact)
+        return record
+
+    def scores(self, users: Tensor) -> Tensor:
+        r"""Scores of every item for :obj:`users`, shape
+        :math:`(B, |\mathcal{I}|)`."""
+        raise NotImplementedError
+
+    def score_fn(self):
+        r"""``users -> scores`` for
+        :func:`~torch_geometric_unlearn.rec.ranking_metrics`."""
+        self._check_fitted()
+        return lambda users: self.scores(users)
+
+    def _fit(self) -> None:
+        raise NotImplementedError
+
+    def _unlearn(self, pairs: Tensor) -> Optional[Dict[str, Any]]:
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------------------
+# Unsharded references
+# ---------------------------------------------------------------------------
+class RetrainRec(RecUnlearner):
+    r"""The unsharded base recommender; a deletion retrains it from scratch
+    on the retained interactions (exact, and the cost every other method is
+    compared with)."""
+    name = 'retrain'
+    exact = True
+
+    def _fit(self) -> None:
+        self.model = build_recommender(self.config, self.num_users,
+                                       self.num_items)
+        train_bpr(self.model, self._edge_index, self.config,
+                  progress=self.progress, desc=self.name)
+        self._emb = None
+
+    def _unlearn(self, pairs: Tensor) -> Optional[Dict[str, Any]]:
+        self._fit()
+        return None
+
+    @torch.no_grad()
+    def scores(self, users: Tensor) -> Tensor:
+        self._check_fitted()
+        if self._emb is None:
+            self._emb = self.model(self._edge_index)
+        U, item = self._emb
+        return U[users] @ item.t()
+
+
+class FineTuneRec(RetrainRec):
+    r"""Approximate reference: after a deletion the unsharded model keeps
+    training on the retained interactions for :obj:`finetune_epochs`."""
+    name = 'finetune'
+    exact = False
+
+    def __init__(self, *args, finetune_epochs: int = 1, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if finetune_epochs <= 0:
+            raise ValueError('finetune_epochs must be positive')
+        self.finetune_epochs = finetune_epochs
+
+    def _unlearn(self, pairs: Tensor) -> Optional[Dict[str, Any]]:
+        cfg = copy.copy(self.config)
+        cfg.epochs = self.finetune_epochs
+        train_bpr(self.model, self._edge_index, cfg,
+                  seed=self.config.seed + 17, progress=self.progress,
+                  desc=self.name)
+        self._emb = None
+        return dict(epochs=self.finetune_epochs)
+
+
+# ---------------------------------------------------------------------------
+# Sharded methods
+# ---------------------------------------------------------------------------
+@dataclass
+class EEMUConfig(RecTrainConfig):
+    r"""Hyper-parameters of :class:`EEMU` (and :class:`SISARec`, which uses
+    the shard fields only). Besides :class:`RecTrainConfig`'s:
+
+    Args:
+        num_shards (int): :math:`S`. (default: :obj:`4`)
+        users_per_step (int): User tasks per outer step. (default: :obj:`64`)
+        support_ratio (float): Share of a task's interactions in its
+            support set. (default: :obj:`0.5`)
+        inner_lr (float): Step size of the per-user adaptation.
+            (default: :obj:`10.0`)
+        inner_steps (int): Inner steps in meta-training. (default: :obj:`1`)
+        adapt_steps (int): Adaptation steps at inference. (default: :obj:`2`)
+        aggregation (str): ``'mean'`` (standardised scores of every shard,
+            averaged) or ``'own'`` (the user's shard only).
+    """
+    num_shards: int = 4
+    users_per_step: int = 64
+    support_ratio: float = 0.5
+    inner_lr: float = 10.0
+    inner_steps: int = 1
+    adapt_steps: int = 2
+    aggregation: str = 'mean'
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.num_shards <= 0 or self.users_per_step <= 0:
+            raise ValueError('num_shards and users_per_step must be '
+                             'positive')
+        if not 0 < self.support_ratio < 1:
+            raise ValueError('support_ratio must be in (0, 1)')
+        if self.inner_steps < 0 or self.adapt_steps < 0 or \
+                self.inner_lr < 0:
+            raise ValueError('inner_steps, adapt_steps and inner_lr must be '
+                             'non-negative')
+        if self.aggregation not in ('mean', 'own'):
+            raise ValueError(f"aggregation must be 'mean' or 'own', got "
+                             f"'{self.aggregation}'")
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+class _Sharded(RecUnlearner):
+    exact = True
+
+    def __init__(self, num_users: int, num_items: int,
+                 config: Optional[EEMUConfig] = None,
+                 progress: bool = False) -> None:
+        super().__init__(num_users, num_items, config or EEMUConfig(),
+                         progress)
+        if not isinstance(self.config, EEMUConfig):
+            raise TypeError('sharded methods take an EEMUConfig')
+        self.shard_of = assign_shards(self.num_users,
+                                      self.config.num_shards,
+                                      self.config.seed)
+        self.shards = torch.nn.ModuleList()
+        self.shard_seconds: List[float] = []
+
+    def shard_edges(self, shard: int) -> Tensor:
+        r"""The current interactions of :obj:`shard` (canonical order)."""
+        ei = self.edge_index
+        return ei[:, self.shard_of[ei[0]] == shard]
+
+    def _fit(self) -> None:
+        self.shards = torch.nn.ModuleList(
+            [None] * self.config.num_shards)
+        self.shard_seconds = [0.0] * self.config.num_shards
+        for s in range(self.config.num_shards):
+            self._train_shard(s)
+        self._emb = {}
+
+    def _train_shard(self, s: int) -> None:
+        start = time.perf_counter()
+        self.shards[s] = self._build_shard(s, self.shard_edges(s))
+        self.shard_seconds[s] = time.perf_counter() - start
+        self._emb = {}
+
+    def _unlearn(self, pairs: Tensor) -> Optional[Dict[str, Any]]:
+        touched = torch.unique(self.shard_of[pairs[0]]).tolist()
+        for s in touched:
+            self._train_shard(s)
+        return dict(shards=touched, num_shards=self.config.num_shards)
+
+    def _embeddings(self, s: int):
+        if s not in self._emb:
+            with torch.no_grad():
+                self._emb[s] = self.shards[s].model(self.shard_edges(s))
+        return self._emb[s]
+
+    def state_dict(self) -> Dict[str, Tensor]:
+        r"""Every shard's parameters, keyed ``'{shard}.{name}'``."""
+        return {f'{s}.{k}': v for s, m in enumerate(self.shards)
+                for k, v in m.state_dict().items()}
+
+
+class _Shard(torch.nn.Module):
+    def __init__(self, model: torch.nn.Module, dim: int) -> None:
+        super().__init__()
+        self.model = model
+        self.u0 = torch.nn.Parameter(torch.zeros(dim))
+
+
+class SISARec(_Sharded):
+    r"""Plain SISA for recommendation (`"Machine Unlearning"
+    <https://arxiv.org/abs/1912.03817>`_, Bourtoule et al. 2021): the same
+    user shards as :class:`EEMU`, each base model trained with plain BPR on
+    its shard, and a user served by its own shard. Exact."""
+    name = 'sisa'
+
+    def _build_shard(self, s: int, edges: Tensor) -> torch.nn.Module:
+        seed = _shard_seed(self.config.seed, s)
+        model = build_recommender(self.config, self.num_users,
+                                  self.num_items, seed=seed)
+        train_bpr(model, edges, self.config, seed=seed,
+                  progress=self.progress, desc=f'sisa shard {s}')
+        return _Shard(model, self.config.dim)
+
+    @torch.no_grad()
+    def scores(self, users: Tensor) -> Tensor:
+        self._check_fitted()
+        users = torch.as_tensor(users, dtype=torch.long)
+        out = torch.empty(users.numel(), self.num_items)
+        own = self.shard_of[users]
+        for s in torch.unique(own).tolist():
+            m = own == s
+            U, item = self._embeddings(s)
+            out[m] = U[users[m]] @ item.t()
+        return out
+
+
+class EEMU(_Sharded):
+    r"""Exact, meta-learned unlearning for recommendation (`"Meta-Learn to
+    Unlearn: Enhanced Exact Machine Unlearning in Recommendation Systems
+    with Meta-Learning" <https://petsymposium.org/popets/2025/>`_,
+    Alshabanah et al., PoPETs 2025). See the module docstring for the
+    design.
+
+    Args:
+        num_users (int): Number of users :math:`|\mathcal{U}|`.
+        num_items (int): Number of items :math:`|\mathcal{I}|`.
+        config (EEMUConfig, optional): Hyper-parameters.
+        progress (bool): Show progress bars. (default: :obj:`False`)
+
+    Example::
+
+        >>> data = make_synthetic_interactions(seed=0)
+        >>> eemu = EEMU(data.num_users, data.num_items,
+        ...             EEMUConfig(model='mf', num_shards=4, epochs=5))
+        >>> eemu.fit(data.edge_index('train'))
+        >>> record = eemu.unlearn(user=3)        # retrains one shard
+        >>> record['shards']
+        [2]
+    """
+    name = 'eemu'
+
+    def _build_shard(self, s: int, edges: Tensor) -> torch.nn.Module:
+        cfg = self.config
+        seed = _shard_seed(cfg.seed, s)
+        shard = _Shard(build_recommender(cfg, self.num_users,
+                                         self.num_items, seed=seed), cfg.dim)
+        if edges.size(1) == 0:
+            return shard
+        model, num_items = shard.model, self.num_items
+        keys = pair_keys(edges, num_items)
+        ptr, deg = _csr(edges, self.num_users)
+        tasks = (deg >= 2).nonzero().view(-1)
+        gen = torch.Generator().manual_seed(seed + 1)
+        opt = torch.optim.Adam(shard.parameters(), lr=cfg.lr)
+        from tqdm.auto import tqdm
+        for _ in tqdm(range(cfg.epochs), desc=f'eemu shard {s}',
+                      disable=not self.progress, leave=False):
+            order = tasks[torch.randperm(tasks.numel(), generator=gen)]
+            for users in order.split(cfg.users_per_step):
+                self._meta_step(shard, opt, edges, keys, ptr, deg, users,
+                                gen)
+        shard.eval()
+        return shard
+
+    def _meta_step(self, shard, opt, edges, keys, ptr, deg, users, gen):
+        cfg, b = self.config, users.numel()
+        pos_idx, owner, count = _gather(ptr, deg, users)
+        items = edges[1, pos_idx]
+        # Random support / query split inside every task.
+        r = torch.rand(owner.numel(), generator=gen, dtype=torch.float64)
+        order = torch.argsort(owner.to(torch.float64) + r)
+        start = torch.zeros(b, dtype=torch.long)
+        start[1:] = count.cumsum(0)[:-1]
+        rank = torch.empty_like(order)
+        rank[order] = torch.arange(order.numel()) - start[owner[order]]
+        n_sup = (count.double() * cfg.support_ratio).floor().long()
+        n_sup = torch.minimum(n_sup.clamp(min=1), count - 1)
+        sup = rank < n_sup[owner]
+        neg = sample_negatives(users[owner], keys, self.num_items, gen)
+
+        U, item = shard.model(edges)
+        d = U.size(1)
+        reps = torch.cat([U[users], shard.u0.expand(b, d)])
+        own2 = torch.cat([owner[sup], owner[sup] + b])
+        pos2, neg2 = items[sup].repeat(2), neg[sup].repeat(2)
+        cnt_s = torch.cat([n_sup, n_sup])
+        adapted = _adapt(reps, own2, pos2, neg2, item, cnt_s,
+                         cfg.inner_steps, cfg.inner_lr)
+        q = ~sup
+        ownq = torch.cat([owner[q], owner[q] + b])
+        cnt_q = torch.cat([count - n_sup, count - n_sup]).to(U.dtype)
+        xo = adapted[ownq]
+        pi, ni = items[q].repeat(2), neg[q].repeat(2)
+        loss = bpr_loss((xo * item[pi]).sum(-1), (xo * item[ni]).sum(-1))
+        loss = (loss / cnt_q[ownq]).sum() / (2 * b)
+        if cfg.reg > 0:
+            eu, ei = shard.model.ego(users, torch.cat([items, neg]))
+            loss = loss + cfg.reg * 0.5 * (
+                eu.pow(2).sum() + ei.pow(2).sum()
+                + b * shard.u0.pow(2).sum()) / b
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    def user_representations(self, s: int, users: Tensor) -> Tensor:
+        r"""Representations of :obj:`users` in shard :obj:`s` after
+        :obj:`adapt_steps` steps on their current interactions: from the
+        user's trained row in the own shard, from :math:`\mathbf{u}_0`
+        elsewhere (and for users with no interactions left)."""
+        cfg = self.config
+        U, item = self._embeddings(s)
+        ei = self._edge_index
+        ptr, deg = _csr(ei, self.num_users)
+        warm = (self.shard_of[users] == s) & (deg[users] > 0)
+        reps = torch.where(warm.view(-1, 1), U[users],
+                           self.shards[s].u0.detach().expand(
+                               users.numel(), -1))
+        pos_idx, owner, count = _gather(ptr, deg, users)
+        pos = ei[1, pos_idx]
+        neg = _hash_items(users[owner], pos, s, self.num_items)
+        return _adapt(reps, owner, pos, neg, item, count, cfg.adapt_steps,
+                      cfg.inner_lr).detach()
+
+    @torch.no_grad()
+    def scores(self, users: Tensor) -> Tensor:
+        self._check_fitted()
+        users = torch.as_tensor(users, dtype=torch.long)
+        if self.config.aggregation == 'own':
+            out = torch.empty(users.numel(), self.num_items)
+            own = self.shard_of[users]
+            for s in torch.unique(own).tolist():
+                m = own == s
+                out[m] = self.user_representations(s, users[m]) @ \
+                    self._embeddings(s)[1].t()
+            return out
+        out = torch.zeros(users.numel(), self.num_items)
+        for s in range(self.config.num_shards):
+            sc = self.user_representations(s, users) @ \
+                self._embeddings(s)[1].t()
+            sc = sc - sc.mean(1, keepdim=True)
+            out += sc / sc.std(1, keepdim=True).clamp(min=1e-12)
+        return out / self.config.num_shards
+
+
+#: Recommendation unlearners by name (for the ``rec-bench`` command).
+REC_METHODS = {'retrain': RetrainRec, 'eemu': EEMU, 'sisa': SISARec,
+               'finetune': FineTuneRec}

@@ -1,0 +1,168 @@
+r"""Base recommenders over the user--item bipartite graph.
+
+Both models expose the same interface: ``model(edge_index)`` returns the
+final user and item representations, ``(U, I)`` of shapes
+:math:`(|\mathcal{U}|, d)` and :math:`(|\mathcal{I}|, d)`, computed from the
+training interactions :obj:`edge_index` (shape :math:`(2, E)`, row 0 user
+ids, row 1 item ids); ``model.ego(users, items)`` returns the free
+parameters behind them (for the BPR weight penalty). A user's score for an
+item is the dot product of the two rows.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor
+from torch_geometric.nn.models import LightGCN
+
+__all__ = ['MF', 'LightGCNRec', 'bipartite_adjacency', 'make_recommender',
+           'RECOMMENDERS']
+
+
+class MF(torch.nn.Module):
+    r"""Matrix factorisation trained with BPR, from the `"BPR: Bayesian
+    Personalized Ranking from Implicit Feedback"
+    <https://arxiv.org/abs/1205.2618>`_ paper:
+    :math:`s(u, i) = \mathbf{p}_u^{\top} \mathbf{q}_i`.
+
+    Args:
+        num_users (int): Number of users.
+        num_items (int): Number of items.
+        embedding_dim (int): Dimension :math:`d`. (default: :obj:`64`)
+    """
+    def __init__(self, num_users: int, num_items: int,
+                 embedding_dim: int = 64) -> None:
+        super().__init__()
+        _check_sizes(num_users, num_items, embedding_dim)
+        self.num_users, self.num_items = num_users, num_items
+        self.embedding_dim = embedding_dim
+        self.user = torch.nn.Embedding(num_users, embedding_dim)
+        self.item = torch.nn.Embedding(num_items, embedding_dim)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        torch.nn.init.normal_(self.user.weight, std=0.1)
+        torch.nn.init.normal_(self.item.weight, std=0.1)
+
+    def forward(self, edge_index: Optional[Tensor] = None
+                ) -> Tuple[Tensor, Tensor]:
+        r"""Returns :math:`(\mathbf{P}, \mathbf{Q})`; the graph is not
+        used."""
+        return self.user.weight, self.item.weight
+
+    def ego(self, users: Tensor, items: Tensor) -> Tuple[Tensor, Tensor]:
+        return self.user.weight[users], self.item.weight[items]
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}({self.num_users} users, '
+                f'{self.num_items} items, dim={self.embedding_dim})')
+
+
+def bipartite_adjacency(edge_index: Tensor, num_users: int,
+                        num_items: int) -> Tensor:
+    r"""The symmetrically normalised adjacency
+    :math:`\mathbf{D}^{-1/2}\mathbf{A}\mathbf{D}^{-1/2}` of the user--item
+    graph, users first, items offset by :obj:`num_users`, as a sparse CSR
+    tensor of shape :math:`(|\mathcal{U}|+|\mathcal{I}|,)^2` (isolated
+    nodes have empty rows)."""
+    n = num_users + num_items
+    u, i = edge_index[0], edge_index[1] + num_users
+    row = torch.cat([u, i])
+    col = torch.cat([i, u])
+    deg = torch.bincount(row, minlength=n).to(torch.float)
+    inv = deg.pow(-0.5)
+    inv[deg == 0] = 0.
+    w = inv[row] * inv[col]
+    adj = torch.sparse_coo_tensor(torch.stack([row, col]), w, (n, n),
+                                  check_invariants=False)
+    with warnings.catch_warnings():  # "sparse CSR support is in beta"
+        warnings.simplefilter('ignore', UserWarning)
+        return adj.coalesce().to_sparse_csr()
+
+
+class LightGCNRec(torch.nn.Module):
+    r"""PyG's :class:`~torch_geometric.nn.models.LightGCN` (`"LightGCN:
+    Simplifying and Powering Graph Convolution Network for Recommendation"
+    <https://arxiv.org/abs/2002.02126>`_) on the user--item graph.
+
+    Users are nodes :math:`0..|\mathcal{U}|-1` and items follow. The
+    normalised adjacency of the last graph seen is cached (keyed on the
+    tensor and its version), so training does not renormalise it every
+    step.
+
+    Args:
+        num_users (int): Number of users.
+        num_items (int): Number of items.
+        embedding_dim (int): Dimension :math:`d`. (default: :obj:`64`)
+        num_layers (int): Propagation layers :math:`L`. (default: :obj:`3`)
+    """
+    def __init__(self, num_users: int, num_items: int,
+                 embedding_dim: int = 64, num_layers: int = 3) -> None:
+        super().__init__()
+        _check_sizes(num_users, num_items, embedding_dim)
+        if num_layers < 0:
+            raise ValueError(f'num_layers must be >= 0, got {num_layers}')
+        self.num_users, self.num_items = num_users, num_items
+        self.embedding_dim, self.num_layers = embedding_dim, num_layers
+        self.lightgcn = LightGCN(num_users + num_items, embedding_dim,
+                                 num_layers)
+        for conv in self.lightgcn.convs:
+            conv.normalize = False  # we pass the normalised adjacency
+        self._cache = None
+
+    def reset_parameters(self) -> None:
+        self.lightgcn.reset_parameters()
+
+    def adjacency(self, edge_index: Tensor) -> Tensor:
+        key = (id(edge_index), edge_index._version, edge_index.shape,
+               edge_index.device)
+        if self._cache is None or self._cache[0] != key:
+            adj = bipartite_adjacency(edge_index, self.num_users,
+                                      self.num_items)
+            self._cache = (key, adj, edge_index)  # keep the tensor alive
+        return self._cache[1]
+
+    def forward(self, edge_index: Tensor) -> Tuple[Tensor, Tensor]:
+        r"""Returns the layer-averaged user and item representations."""
+        out = self.lightgcn.get_embedding(self.adjacency(edge_index))
+        return out[:self.num_users], out[self.num_users:]
+
+    def ego(self, users: Tensor, items: Tensor) -> Tuple[Tensor, Tensor]:
+        w = self.lightgcn.embedding.weight
+        return w[users], w[items + self.num_users]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state['_cache'] = None
+        return state
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}({self.num_users} users, '
+                f'{self.num_items} items, dim={self.embedding_dim}, '
+                f'layers={self.num_layers})')
+
+
+#: Base recommenders by name.
+RECOMMENDERS = {'mf': MF, 'lightgcn': LightGCNRec}
+
+
+def make_recommender(name: str, num_users: int, num_items: int,
+                     embedding_dim: int = 64, num_layers: int = 3
+                     ) -> torch.nn.Module:
+    r"""Builds a base recommender by name (``'mf'`` or ``'lightgcn'``)."""
+    if name not in RECOMMENDERS:
+        raise ValueError(f"unknown recommender '{name}' (choose from "
+                         f"{', '.join(RECOMMENDERS)})")
+    if name == 'mf':
+        return MF(num_users, num_items, embedding_dim)
+    return LightGCNRec(num_users, num_items, embedding_dim, num_layers)
+
+
+def _check_sizes(num_users: int, num_items: int, dim: int) -> None:
+    if num_users <= 0 or num_items <= 0:
+        raise ValueError(f'need at least one user and one item, got '
+                         f'{num_users} users and {num_items} items')
+    if dim <= 0:
+        raise ValueError(f'embedding_dim must be positive, got {dim}')
