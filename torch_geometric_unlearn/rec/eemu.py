@@ -37,7 +37,7 @@ import torch
 from torch import Tensor
 
 from .train import (RecTrainConfig, bpr_loss, build_recommender, canonical,
-                    pair_keys, sample_negatives, train_bpr)
+                    deterministic, pair_keys, sample_negatives, train_bpr)
 
 __all__ = ['RecUnlearner', 'EEMU', 'EEMUConfig', 'SISARec', 'RetrainRec',
            'FineTuneRec', 'assign_shards', 'REC_METHODS']
@@ -474,12 +474,13 @@ class EEMU(_Sharded):
         gen = torch.Generator().manual_seed(seed + 1)
         opt = torch.optim.Adam(shard.parameters(), lr=cfg.lr)
         from tqdm.auto import tqdm
-        for _ in tqdm(range(cfg.epochs), desc=f'eemu shard {s}',
-                      disable=not self.progress, leave=False):
-            order = tasks[torch.randperm(tasks.numel(), generator=gen)]
-            for users in order.split(cfg.users_per_step):
-                self._meta_step(shard, opt, edges, keys, ptr, deg, users,
-                                gen)
+        with deterministic():
+            for _ in tqdm(range(cfg.epochs), desc=f'eemu shard {s}',
+                          disable=not self.progress, leave=False):
+                order = tasks[torch.randperm(tasks.numel(), generator=gen)]
+                for users in order.split(cfg.users_per_step):
+                    self._meta_step(shard, opt, edges, keys, ptr, deg,
+                                    users, gen)
         shard.eval()
         return shard
 

@@ -8,7 +8,9 @@ which is what exact unlearning (:class:`~torch_geometric_unlearn.rec.EEMU`,
 """
 from __future__ import annotations
 
+import contextlib
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Optional
 
@@ -19,7 +21,27 @@ from torch import Tensor
 from .models import make_recommender
 
 __all__ = ['RecTrainConfig', 'train_bpr', 'build_recommender',
-           'canonical', 'pair_keys', 'sample_negatives', 'bpr_loss']
+           'canonical', 'pair_keys', 'sample_negatives', 'bpr_loss',
+           'deterministic']
+
+
+@contextlib.contextmanager
+def deterministic():
+    r"""Runs the block with :func:`torch.use_deterministic_algorithms`
+    on (restoring the caller's setting after). On CPU with several threads,
+    the backward of an embedding lookup accumulates in a thread-dependent
+    order otherwise, and two trainings with the same seed differ in the
+    last bits. Where an operation has no deterministic version (on GPU),
+    PyTorch's warning is silenced and the operation runs anyway."""
+    was = torch.are_deterministic_algorithms_enabled()
+    was_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', '.*deterministic.*')
+            yield
+    finally:
+        torch.use_deterministic_algorithms(was, warn_only=was_warn)
 
 
 @dataclass
@@ -117,10 +139,10 @@ def train_bpr(model: torch.nn.Module, edge_index: Tensor, config:
     batch's ego embeddings, Adam.
 
     The interactions are put in canonical order first, so the result depends
-    only on the set of interactions and the seed. Returns the loss history
-    and the wall time.
+    only on the set of interactions and the seed (bit for bit on CPU with
+    the same number of threads). Returns the loss history and the wall
+    time.
     """
-    from tqdm.auto import tqdm
     seed = config.seed if seed is None else seed
     num_items = model.num_items
     graph = canonical(edge_index, num_items)
@@ -133,6 +155,18 @@ def train_bpr(model: torch.nn.Module, edge_index: Tensor, config:
     e = graph.size(1)
     if e == 0:
         return dict(loss=history, seconds=0.0, interactions=0)
+    with deterministic():
+        _bpr_epochs(model, graph, keys, config, gen, opt, history, progress,
+                    desc)
+    model.eval()
+    return dict(loss=history, seconds=time.perf_counter() - start,
+                interactions=e)
+
+
+def _bpr_epochs(model, graph, keys, config, gen, opt, history, progress,
+                desc) -> None:
+    from tqdm.auto import tqdm
+    num_items, e = model.num_items, graph.size(1)
     for _ in tqdm(range(config.epochs), desc=desc, disable=not progress,
                   leave=False):
         perm = torch.randperm(e, generator=gen)
@@ -154,6 +188,3 @@ def train_bpr(model: torch.nn.Module, edge_index: Tensor, config:
             opt.step()
             total += float(loss.detach()) * u.numel()
         history.append(total / e)
-    model.eval()
-    return dict(loss=history, seconds=time.perf_counter() - start,
-                interactions=e)
