@@ -16,11 +16,15 @@ Subpackages:
   gradient ascent behind the :class:`Unlearner` interface.
 * :mod:`torch_geometric_unlearn.metrics` -- membership inference,
   relearning attack and other measurements of unlearning.
+* :mod:`torch_geometric_unlearn.rec` -- recommendation data, LightGCN / MF,
+  full-ranking evaluation and :class:`EEMU`, exact meta-learned unlearning.
 """
-from . import datasets, transforms, kge, nn, metaeu, metrics, baselines
+from . import datasets, transforms, kge, nn, metaeu, metrics, baselines, rec
 from .metaeu import MetaEU, MetaEUConfig
+from .rec import EEMU, EEMUConfig
 
 __version__ = '0.1.0'
 
 __all__ = ['datasets', 'transforms', 'kge', 'nn', 'metaeu', 'metrics',
-           'baselines', 'MetaEU', 'MetaEUConfig', '__version__']
+           'baselines', 'rec', 'MetaEU', 'MetaEUConfig', 'EEMU',
+           'EEMUConfig', '__version__']

@@ -31,7 +31,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional
 
 import torch
 from torch import Tensor
@@ -467,7 +467,7 @@ class EEMU(_Sharded):
                                          self.num_items, seed=seed), cfg.dim)
         if edges.size(1) == 0:
             return shard
-        model, num_items = shard.model, self.num_items
+        num_items = self.num_items
         keys = pair_keys(edges, num_items)
         ptr, deg = _csr(edges, self.num_users)
         tasks = (deg >= 2).nonzero().view(-1)

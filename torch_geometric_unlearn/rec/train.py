@@ -106,7 +106,7 @@ def canonical(edge_index: Tensor, num_items: int) -> Tensor:
 
 
 def sample_negatives(users: Tensor, sorted_keys: Tensor, num_items: int,
-                     generator: torch.Generator, tries: int = 8) -> Tensor:
+                     generator: torch.Generator, tries: int = 32) -> Tensor:
     r"""One uniformly drawn item per user that the user has not interacted
     with (rejection sampling; after :obj:`tries` rounds a remaining positive
     is kept, which only happens for users who saw almost every item)."""

@@ -1,0 +1,161 @@
+import pytest
+import torch
+
+from torch_geometric_unlearn import EEMU, EEMUConfig
+from torch_geometric_unlearn.rec import (FineTuneRec, RetrainRec, SISARec,
+                                         assign_shards,
+                                         make_synthetic_interactions,
+                                         ranking_metrics)
+
+
+@pytest.fixture(scope='module')
+def data():
+    return make_synthetic_interactions(num_users=160, num_items=90,
+                                       mean_interactions=14, seed=5)
+
+
+def _cfg(model='mf', **kw):
+    base = dict(model=model, dim=8, epochs=2, num_shards=3,
+                users_per_step=8, batch_size=128, lr=5e-3, num_layers=2)
+    base.update(kw)
+    return EEMUConfig(**base)
+
+
+def _equal(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k])
+                                          for k in sa)
+
+
+def test_assign_shards_is_stable_and_balanced():
+    a = assign_shards(100, 4, seed=0)
+    assert torch.equal(a, assign_shards(100, 4, seed=0))
+    assert not torch.equal(a, assign_shards(100, 4, seed=1))
+    assert torch.bincount(a).tolist() == [25, 25, 25, 25]
+    with pytest.raises(ValueError):
+        assign_shards(10, 0)
+
+
+@pytest.mark.parametrize('model', ['mf', 'lightgcn'])
+@pytest.mark.parametrize('cls', [EEMU, SISARec])
+def test_deletion_is_exact(data, model, cls):
+    tr = data.edge_index('train')
+    tr_copy = tr.clone()
+    m = cls(data.num_users, data.num_items, _cfg(model)).fit(tr)
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    user = 7
+    items = tr[1, tr[0] == user][:3]
+    rec = m.unlearn(user, items)
+    assert torch.equal(tr, tr_copy)  # the caller's tensor is untouched
+    own = int(m.shard_of[user])
+    assert rec['shards'] == [own] and rec['forgotten'] == 3
+    # Untouched shards are bitwise unchanged ...
+    for k, v in m.state_dict().items():
+        if not k.startswith(f'{own}.'):
+            assert torch.equal(v, before[k]), k
+    # ... and the whole model equals one trained on the retained data.
+    keep = ~((tr[0] == user) & torch.isin(tr[1], items))
+    fresh = cls(data.num_users, data.num_items, _cfg(model)).fit(
+        tr[:, keep])
+    assert _equal(m, fresh)
+    users = torch.arange(20)
+    assert torch.equal(m.scores(users), fresh.scores(users))
+    # A second request: a whole user.
+    m.unlearn(11)
+    keep &= tr[0] != 11
+    fresh = cls(data.num_users, data.num_items, _cfg(model)).fit(
+        tr[:, keep])
+    assert _equal(m, fresh)
+
+
+def test_retrain_never_sees_deleted_data(data, monkeypatch):
+    import torch_geometric_unlearn.rec.eemu as eemu_mod
+    seen = []
+    real = eemu_mod.train_bpr
+
+    def spy(model, edges, config, **kw):
+        seen.append(edges.clone())
+        return real(model, edges, config, **kw)
+
+    monkeypatch.setattr(eemu_mod, 'train_bpr', spy)
+    tr = data.edge_index('train')
+    m = RetrainRec(data.num_users, data.num_items, _cfg()).fit(tr)
+    m.unlearn(4)
+    assert not (seen[-1][0] == 4).any()
+    fresh = RetrainRec(data.num_users, data.num_items, _cfg()).fit(
+        tr[:, tr[0] != 4])
+    for a, b in zip(m.model.parameters(), fresh.model.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_finetune_is_approximate(data):
+    tr = data.edge_index('train')
+    m = FineTuneRec(data.num_users, data.num_items, _cfg(),
+                    finetune_epochs=1).fit(tr)
+    w = m.model.user.weight.clone()
+    rec = m.unlearn(4)
+    assert rec['exact'] is False and rec['epochs'] == 1
+    assert not torch.equal(w, m.model.user.weight)
+    assert not (m.edge_index[0] == 4).any()
+
+
+def test_eemu_adapts_only_on_retained_interactions(data):
+    tr = data.edge_index('train')
+    m = EEMU(data.num_users, data.num_items, _cfg()).fit(tr)
+    # Two users without interactions get the same (u0-based) scores in
+    # every shard once one of them is deleted entirely.
+    m.unlearn(3)
+    empty = [u for u in range(data.num_users)
+             if not (m.edge_index[0] == u).any() and u != 3]
+    s = m.scores(torch.tensor([3] + empty[:1])) if empty else None
+    if s is not None:
+        assert torch.equal(s[0], s[1])
+    for shard in range(m.config.num_shards):
+        rep = m.user_representations(shard, torch.tensor([3]))
+        assert torch.equal(rep[0], m.shards[shard].u0.detach())
+
+
+def test_eemu_beats_plain_sisa(data):
+    # Same shards, same budget: serving every user from every shard through
+    # the meta-learned adaptation is clearly better than the own shard.
+    d = make_synthetic_interactions(seed=0)
+    tr = d.edge_index('train')
+    cfg = EEMUConfig(model='mf', dim=32, epochs=20, lr=5e-3,
+                     batch_size=512, users_per_step=16)
+    res = {}
+    for cls in (EEMU, SISARec):
+        m = cls(d.num_users, d.num_items, cfg).fit(tr)
+        res[cls.name] = ranking_metrics(
+            m.score_fn(), d.num_items, d.edge_index('test'),
+            [tr, d.edge_index('valid')])['recall@20']
+    assert res['eemu'] > res['sisa'] + 0.05
+
+
+def test_bad_requests(data):
+    tr = data.edge_index('train')
+    m = EEMU(data.num_users, data.num_items, _cfg(epochs=1))
+    with pytest.raises(RuntimeError, match='fit'):
+        m.unlearn(0)
+    m.fit(tr)
+    with pytest.raises(ValueError, match='out of range'):
+        m.unlearn(data.num_users)
+    item = int(tr[1, tr[0] == 0][0])
+    missing = [i for i in range(data.num_items)
+               if not ((tr[0] == 0) & (tr[1] == i)).any()][0]
+    with pytest.raises(ValueError, match='no interaction'):
+        m.unlearn(0, [item, missing])
+    with pytest.raises(ValueError, match='empty'):
+        m.unlearn(0, [])
+    m.unlearn(0)
+    with pytest.raises(ValueError, match='no interactions to forget'):
+        m.unlearn(0)
+    with pytest.raises(ValueError, match='not in the training data'):
+        m.unlearn_pairs(torch.tensor([[0], [item]]))
+    with pytest.raises(ValueError, match='out of range'):
+        m.fit(torch.tensor([[0], [data.num_items]]))
+    with pytest.raises(ValueError):
+        m.fit(torch.zeros(3, 2, dtype=torch.long))
+    with pytest.raises(ValueError):
+        EEMUConfig(aggregation='max')
+    with pytest.raises(ValueError):
+        EEMUConfig(support_ratio=1.0)

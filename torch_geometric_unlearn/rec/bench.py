@@ -1,0 +1,214 @@
+r"""The recommendation unlearning comparison behind ``python -m
+torch_geometric_unlearn rec-bench``.
+
+Every method is trained on the same interactions, evaluated, asked to
+forget the same users one request at a time, and evaluated again. The
+result is a JSON-able dict (schema version :data:`REC_SCHEMA`)::
+
+    {"schema": "torch_geometric_unlearn.rec_bench/1",
+     "dataset": str, "model": str, "seed": int, "dim": int, "epochs": int,
+     "num_shards": int,
+     "requests": {"users": [int], "interactions": int},
+     "methods": {NAME: {"before": M, "after": M, "fit_seconds": float,
+                        "request_seconds": [float], "request_mean": float,
+                        "speedup": float | null, "shards_retrained": [[int]],
+                        "exact": bool,
+                        "exact_check": {"checked": bool, "equal": bool,
+                                        "seconds": float} | null,
+                        "peak_mb": float}}}
+
+with ``M = {"recall@20", "ndcg@20", "hr@10", "ndcg@10"}`` (full ranking of
+the test interactions, excluding the user's current training and
+validation items) and ``speedup`` the mean request time of ``retrain``
+divided by the method's (null without retrain).
+
+The exactness check of a sharded method trains every retrained shard again,
+from scratch, on its retained interactions (what a fresh model trained on
+the retained data would hold there) and compares parameters bit for bit;
+the untouched shards are compared with their state before the requests.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+import torch
+
+from ..bench import _peak_mb, _peak_reset
+from .eemu import REC_METHODS, EEMUConfig, _Sharded
+from .evaluate import ranking_metrics
+
+__all__ = ['REC_SCHEMA', 'REC_METRICS', 'run_rec_bench',
+           'parse_rec_methods', 'format_rec_table', 'plot_rec']
+
+REC_SCHEMA = 'torch_geometric_unlearn.rec_bench/1'
+REC_METRICS = ('recall@20', 'ndcg@20', 'hr@10', 'ndcg@10')
+
+
+def parse_rec_methods(spec: str) -> List[str]:
+    r"""``"all"`` or a comma-separated subset of ``retrain, eemu, sisa,
+    finetune``."""
+    if spec.strip() == 'all':
+        return list(REC_METHODS)
+    names = [s.strip() for s in spec.split(',') if s.strip()]
+    unknown = [n for n in names if n not in REC_METHODS]
+    if unknown or not names:
+        raise ValueError(f"unknown method(s) {unknown or spec!r}; choose "
+                         f"from {', '.join(REC_METHODS)} or 'all'")
+    return [m for m in REC_METHODS if m in names]
+
+
+def _evaluate(method, dataset, batch_size: int = 1024) -> Dict[str, float]:
+    exclude = [method.edge_index, dataset.edge_index('valid')]
+    r = ranking_metrics(method.score_fn(), dataset.num_items,
+                        dataset.edge_index('test'), exclude,
+                        ks=(20, 10), batch_size=batch_size)
+    return {k: float(r[k]) for k in REC_METRICS}
+
+
+def _exact_check(method: _Sharded, before: Dict[str, torch.Tensor],
+                 touched: List[int]) -> Dict[str, Any]:
+    start = time.perf_counter()
+    equal = True
+    after = method.state_dict()
+    for key, value in after.items():
+        s = int(key.split('.', 1)[0])
+        if s not in touched:
+            equal &= torch.equal(value, before[key])
+    for s in touched:
+        fresh = method._build_shard(s, method.shard_edges(s)).state_dict()
+        for key, value in method.shards[s].state_dict().items():
+            equal &= torch.equal(value, fresh[key])
+    return dict(checked=True, equal=bool(equal),
+                seconds=time.perf_counter() - start)
+
+
+def run_rec_bench(dataset, methods: Optional[List[str]] = None,
+                  model: str = 'mf', dim: int = 64, num_layers: int = 3,
+                  epochs: int = 20, batch_size: int = 2048, lr: float = 1e-3,
+                  num_shards: int = 4, delete_users: int = 1, seed: int = 0,
+                  exact_check: bool = True, finetune_epochs: int = 1,
+                  progress: bool = False,
+                  log: Callable[[str], None] = print) -> Dict[str, Any]:
+    r"""Runs the comparison (see the module docstring for the result).
+
+    Args:
+        dataset (RecDataset): The interactions.
+        methods (list of str): Subset of ``retrain, eemu, sisa, finetune``
+            (default: all).
+        delete_users (int): Number of random users (with training
+            interactions) whose every interaction is deleted, one request
+            each. (default: :obj:`1`)
+        exact_check (bool): Run the exactness check of the sharded methods.
+    """
+    methods = list(methods or REC_METHODS)
+    if delete_users < 1:
+        raise ValueError('delete_users must be >= 1')
+    train = dataset.edge_index('train')
+    active = torch.unique(train[0])
+    if delete_users > active.numel():
+        raise ValueError(f'cannot delete {delete_users} users: only '
+                         f'{active.numel()} have training interactions')
+    gen = torch.Generator().manual_seed(seed)
+    users = active[torch.randperm(active.numel(), generator=gen)
+                   [:delete_users]].sort().values.tolist()
+    n_inter = int(torch.isin(train[0], torch.tensor(users)).sum())
+    cfg = EEMUConfig(model=model, dim=dim, num_layers=num_layers,
+                     epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                     num_shards=num_shards)
+    result: Dict[str, Any] = dict(
+        schema=REC_SCHEMA, dataset=dataset.name, model=model, seed=seed,
+        dim=dim, epochs=epochs, num_shards=num_shards,
+        requests=dict(users=users, interactions=n_inter), methods={})
+    for name in methods:
+        cls = REC_METHODS[name]
+        kw = dict(finetune_epochs=finetune_epochs) if name == 'finetune' \
+            else {}
+        c = cfg if issubclass(cls, _Sharded) else copy.copy(cfg)
+        m = cls(dataset.num_users, dataset.num_items, c, progress=progress,
+                **kw)
+        log(f'{name}: training ({cfg.model}, {epochs} epochs)')
+        _peak_reset()
+        m.fit(train)
+        before = _evaluate(m, dataset)
+        log(f"{name}: trained in {m.fit_seconds:.1f} s, recall@20 "
+            f"{before['recall@20']:.4f}")
+        state = ({k: v.clone() for k, v in m.state_dict().items()}
+                 if isinstance(m, _Sharded) and exact_check else None)
+        seconds, shards = [], []
+        for u in users:
+            rec = m.unlearn(u)
+            seconds.append(rec['seconds'])
+            shards.append(rec.get('shards', []))
+        peak = _peak_mb()
+        after = _evaluate(m, dataset)
+        check = None
+        if state is not None:
+            touched = sorted({s for ss in shards for s in ss})
+            check = _exact_check(m, state, touched)
+        mean = sum(seconds) / len(seconds)
+        log(f"{name}: {len(users)} request(s), {mean:.2f} s each, "
+            f"recall@20 after {after['recall@20']:.4f}"
+            + (f", exact check {'passed' if check['equal'] else 'FAILED'}"
+               if check else ''))
+        result['methods'][name] = dict(
+            before=before, after=after, fit_seconds=m.fit_seconds,
+            request_seconds=seconds, request_mean=mean, speedup=None,
+            shards_retrained=shards, exact=bool(m.exact),
+            exact_check=check, peak_mb=peak)
+    ref = result['methods'].get('retrain')
+    if ref is not None:
+        for e in result['methods'].values():
+            e['speedup'] = ref['request_mean'] / max(e['request_mean'],
+                                                     1e-9)
+    return result
+
+
+def format_rec_table(result: Dict[str, Any]) -> str:
+    r"""A fixed-width text table of a :func:`run_rec_bench` result."""
+    lines = [f"{result['dataset']} / {result['model']} / "
+             f"{result['num_shards']} shards: "
+             f"{len(result['requests']['users'])} user deletion(s), "
+             f"{result['requests']['interactions']} interactions",
+             f"{'method':10s} {'R@20':>7s} {'N@20':>7s} {'R@20 after':>10s} "
+             f"{'fit s':>8s} {'request s':>9s} {'speed-up':>8s} "
+             f"{'exact':>6s}"]
+    for name, e in result['methods'].items():
+        sp = f"{e['speedup']:.1f}x" if e['speedup'] else '-'
+        chk = e['exact_check']
+        ex = ('yes' if chk['equal'] else 'NO') if chk else \
+            ('by def' if e['exact'] else 'no')
+        lines.append(f"{name:10s} {e['before']['recall@20']:7.4f} "
+                     f"{e['before']['ndcg@20']:7.4f} "
+                     f"{e['after']['recall@20']:10.4f} "
+                     f"{e['fit_seconds']:8.1f} {e['request_mean']:9.2f} "
+                     f"{sp:>8s} {ex:>6s}")
+    return '\n'.join(lines)
+
+
+def plot_rec(result: Dict[str, Any], path: str) -> bool:
+    r"""Recall@20 after the requests against the time per request (log)
+    per method, as a PNG. Returns :obj:`False` without matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover
+        return False
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for name, e in result['methods'].items():
+        ax.scatter(max(e['request_mean'], 1e-4), e['after']['recall@20'],
+                   s=60)
+        ax.annotate(name, (max(e['request_mean'], 1e-4),
+                           e['after']['recall@20']),
+                    textcoords='offset points', xytext=(5, 5))
+    ax.set_xscale('log')
+    ax.set_xlabel('seconds per deletion request')
+    ax.set_ylabel('Recall@20 (after)')
+    ax.set_title(f"{result['dataset']} / {result['model']} / "
+                 f"S={result['num_shards']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
