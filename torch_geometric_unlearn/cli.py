@@ -739,6 +739,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--batch-size', type=int, default=2048)
     p.add_argument('--lr', type=float, default=1e-3)
     p.add_argument('--shards', type=int, default=4)
+    p.add_argument('--users-per-step', type=int, default=64,
+                   help='EEMU user tasks per meta-update')
+    p.add_argument('--merge-valid', action='store_true',
+                   help='train on train+valid (the LightGCN protocol)')
+    p.add_argument('--device', default='cpu',
+                   help='cpu or cuda (exactness is bitwise on CPU)')
     p.add_argument('--delete-users', type=int, default=1, metavar='K',
                    help='users deleted, one request each')
     p.add_argument('--finetune-epochs', type=int, default=1)
@@ -819,7 +825,7 @@ def cmd_rec_bench(args: argparse.Namespace) -> int:
                             run_rec_bench)
     methods = parse_rec_methods(args.methods)
     for name in ('dim', 'epochs', 'batch_size', 'shards', 'delete_users',
-                 'finetune_epochs'):
+                 'finetune_epochs', 'users_per_step'):
         if getattr(args, name) < 1:
             raise CLIError(f"--{name.replace('_', '-')} must be positive")
     if args.lr <= 0 or args.layers < 0:
@@ -832,6 +838,8 @@ def cmd_rec_bench(args: argparse.Namespace) -> int:
         delete_users=args.delete_users, seed=args.seed,
         exact_check=not args.no_exact_check,
         finetune_epochs=args.finetune_epochs, progress=args.progress,
+        device=args.device, users_per_step=args.users_per_step,
+        merge_valid=args.merge_valid,
         log=lambda msg: print(msg, flush=True))
     print()
     print(format_rec_table(result))

@@ -7,7 +7,8 @@ result is a JSON-able dict (schema version :data:`REC_SCHEMA`)::
 
     {"schema": "torch_geometric_unlearn.rec_bench/1",
      "dataset": str, "model": str, "seed": int, "dim": int, "epochs": int,
-     "num_shards": int,
+     "num_shards": int, "device": str, "merge_valid": bool,
+     "config": {...EEMUConfig...},
      "requests": {"users": [int], "interactions": int},
      "methods": {NAME: {"before": M, "after": M, "fit_seconds": float,
                         "request_seconds": [float], "request_mean": float,
@@ -89,7 +90,8 @@ def run_rec_bench(dataset, methods: Optional[List[str]] = None,
                   epochs: int = 20, batch_size: int = 2048, lr: float = 1e-3,
                   num_shards: int = 4, delete_users: int = 1, seed: int = 0,
                   exact_check: bool = True, finetune_epochs: int = 1,
-                  progress: bool = False,
+                  progress: bool = False, device: str = 'cpu',
+                  users_per_step: int = 64, merge_valid: bool = False,
                   log: Callable[[str], None] = print) -> Dict[str, Any]:
     r"""Runs the comparison (see the module docstring for the result).
 
@@ -101,8 +103,20 @@ def run_rec_bench(dataset, methods: Optional[List[str]] = None,
             interactions) whose every interaction is deleted, one request
             each. (default: :obj:`1`)
         exact_check (bool): Run the exactness check of the sharded methods.
+        merge_valid (bool): Train on train ∪ valid (the LightGCN paper's
+            protocol for Gowalla, whose standard training set is split in
+            two in our copy). (default: :obj:`False`)
     """
     methods = list(methods or REC_METHODS)
+    if merge_valid:
+        from .data import RecDataset, make_interactions
+        both = torch.cat([dataset.edge_index('train'),
+                          dataset.edge_index('valid')], 1)
+        empty = torch.zeros(2, 0, dtype=torch.long)
+        n_u, n_i = dataset.num_users, dataset.num_items
+        dataset = RecDataset(make_interactions(both, n_u, n_i),
+                             make_interactions(empty, n_u, n_i),
+                             dataset.test, n_u, n_i, name=dataset.name)
     if delete_users < 1:
         raise ValueError('delete_users must be >= 1')
     train = dataset.edge_index('train')
@@ -116,11 +130,12 @@ def run_rec_bench(dataset, methods: Optional[List[str]] = None,
     n_inter = int(torch.isin(train[0], torch.tensor(users)).sum())
     cfg = EEMUConfig(model=model, dim=dim, num_layers=num_layers,
                      epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                     num_shards=num_shards)
+                     num_shards=num_shards, device=device,
+                     users_per_step=users_per_step)
     result: Dict[str, Any] = dict(
         schema=REC_SCHEMA, dataset=dataset.name, model=model, seed=seed,
-        dim=dim, epochs=epochs, num_shards=num_shards,
-        requests=dict(users=users, interactions=n_inter), methods={})
+        dim=dim, epochs=epochs, num_shards=num_shards, device=device,
+        merge_valid=bool(merge_valid), config=cfg.to_dict(), requests=dict(users=users, interactions=n_inter), methods={})
     for name in methods:
         cls = REC_METHODS[name]
         kw = dict(finetune_epochs=finetune_epochs) if name == 'finetune' \

@@ -135,6 +135,7 @@ class RecUnlearner:
         self.num_users, self.num_items = int(num_users), int(num_items)
         self.config = config or RecTrainConfig()
         self.progress = progress
+        self._device = torch.device(self.config.device)
         self._edge_index: Optional[Tensor] = None
         self.fit_seconds = 0.0
 
@@ -273,9 +274,10 @@ class RetrainRec(RecUnlearner):
     def scores(self, users: Tensor) -> Tensor:
         self._check_fitted()
         if self._emb is None:
-            self._emb = self.model(self._edge_index)
+            self._emb = self.model(self._edge_index.to(self._device))
         U, item = self._emb
-        return U[users] @ item.t()
+        users = torch.as_tensor(users, dtype=torch.long)
+        return U[users.to(self._device)] @ item.t()
 
 
 class FineTuneRec(RetrainRec):
@@ -391,7 +393,8 @@ class _Sharded(RecUnlearner):
     def _embeddings(self, s: int):
         if s not in self._emb:
             with torch.no_grad():
-                self._emb[s] = self.shards[s].model(self.shard_edges(s))
+                self._emb[s] = self.shards[s].model(
+                    self.shard_edges(s).to(self._device))
         return self._emb[s]
 
     def state_dict(self) -> Dict[str, Tensor]:
@@ -404,7 +407,8 @@ class _Shard(torch.nn.Module):
     def __init__(self, model: torch.nn.Module, dim: int) -> None:
         super().__init__()
         self.model = model
-        self.u0 = torch.nn.Parameter(torch.zeros(dim))
+        device = next(model.parameters()).device
+        self.u0 = torch.nn.Parameter(torch.zeros(dim, device=device))
 
 
 class SISARec(_Sharded):
@@ -426,12 +430,13 @@ class SISARec(_Sharded):
     def scores(self, users: Tensor) -> Tensor:
         self._check_fitted()
         users = torch.as_tensor(users, dtype=torch.long)
-        out = torch.empty(users.numel(), self.num_items)
+        out = torch.empty(users.numel(), self.num_items,
+                          device=self._device)
         own = self.shard_of[users]
         for s in torch.unique(own).tolist():
             m = own == s
             U, item = self._embeddings(s)
-            out[m] = U[users[m]] @ item.t()
+            out[m.to(self._device)] = U[users[m].to(self._device)] @ item.t()
         return out
 
 
@@ -471,6 +476,7 @@ class EEMU(_Sharded):
         keys = pair_keys(edges, num_items)
         ptr, deg = _csr(edges, self.num_users)
         tasks = (deg >= 2).nonzero().view(-1)
+        edges_d = edges.to(self._device)
         gen = torch.Generator().manual_seed(seed + 1)
         opt = torch.optim.Adam(shard.parameters(), lr=cfg.lr)
         from tqdm.auto import tqdm
@@ -479,12 +485,13 @@ class EEMU(_Sharded):
                           disable=not self.progress, leave=False):
                 order = tasks[torch.randperm(tasks.numel(), generator=gen)]
                 for users in order.split(cfg.users_per_step):
-                    self._meta_step(shard, opt, edges, keys, ptr, deg,
-                                    users, gen)
+                    self._meta_step(shard, opt, edges, edges_d, keys, ptr,
+                                    deg, users, gen)
         shard.eval()
         return shard
 
-    def _meta_step(self, shard, opt, edges, keys, ptr, deg, users, gen):
+    def _meta_step(self, shard, opt, edges, edges_d, keys, ptr, deg, users,
+                   gen):
         cfg, b = self.config, users.numel()
         pos_idx, owner, count = _gather(ptr, deg, users)
         items = edges[1, pos_idx]
@@ -499,8 +506,11 @@ class EEMU(_Sharded):
         n_sup = torch.minimum(n_sup.clamp(min=1), count - 1)
         sup = rank < n_sup[owner]
         neg = sample_negatives(users[owner], keys, self.num_items, gen)
+        dev = self._device
+        users, owner, items, neg, sup, n_sup, count = (
+            t.to(dev) for t in (users, owner, items, neg, sup, n_sup, count))
 
-        U, item = shard.model(edges)
+        U, item = shard.model(edges_d)
         d = U.size(1)
         reps = torch.cat([U[users], shard.u0.expand(b, d)])
         own2 = torch.cat([owner[sup], owner[sup] + b])
@@ -534,12 +544,15 @@ class EEMU(_Sharded):
         ei = self._edge_index
         ptr, deg = _csr(ei, self.num_users)
         warm = (self.shard_of[users] == s) & (deg[users] > 0)
-        reps = torch.where(warm.view(-1, 1), U[users],
-                           self.shards[s].u0.detach().expand(
-                               users.numel(), -1))
         pos_idx, owner, count = _gather(ptr, deg, users)
         pos = ei[1, pos_idx]
         neg = _hash_items(users[owner], pos, s, self.num_items)
+        dev = self._device
+        users, warm, owner, pos, neg, count = (
+            t.to(dev) for t in (users, warm, owner, pos, neg, count))
+        reps = torch.where(warm.view(-1, 1), U[users],
+                           self.shards[s].u0.detach().expand(
+                               users.numel(), -1))
         return _adapt(reps, owner, pos, neg, item, count, cfg.adapt_steps,
                       cfg.inner_lr).detach()
 
@@ -547,15 +560,16 @@ class EEMU(_Sharded):
     def scores(self, users: Tensor) -> Tensor:
         self._check_fitted()
         users = torch.as_tensor(users, dtype=torch.long)
+        dev = self._device
         if self.config.aggregation == 'own':
-            out = torch.empty(users.numel(), self.num_items)
+            out = torch.empty(users.numel(), self.num_items, device=dev)
             own = self.shard_of[users]
             for s in torch.unique(own).tolist():
                 m = own == s
-                out[m] = self.user_representations(s, users[m]) @ \
+                out[m.to(dev)] = self.user_representations(s, users[m]) @ \
                     self._embeddings(s)[1].t()
             return out
-        out = torch.zeros(users.numel(), self.num_items)
+        out = torch.zeros(users.numel(), self.num_items, device=dev)
         for s in range(self.config.num_shards):
             sc = self.user_representations(s, users) @ \
                 self._embeddings(s)[1].t()

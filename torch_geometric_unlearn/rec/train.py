@@ -58,6 +58,9 @@ class RecTrainConfig:
         reg (float): Weight of the L2 penalty on the batch's ego
             embeddings, as in LightGCN. (default: :obj:`1e-4`)
         seed (int): Seed of the init, the order and the negatives.
+        device (str): Where the model lives and trains; the init and all
+            sampling stay on the CPU, so a seed gives the same draws on any
+            device. (default: ``'cpu'``)
     """
     model: str = 'lightgcn'
     dim: int = 64
@@ -67,6 +70,7 @@ class RecTrainConfig:
     lr: float = 1e-3
     reg: float = 1e-4
     seed: int = 0
+    device: str = 'cpu'
 
     def __post_init__(self) -> None:
         for name in ('dim', 'epochs', 'batch_size'):
@@ -88,8 +92,9 @@ def build_recommender(config: RecTrainConfig, num_users: int, num_items: int,
     seed = config.seed if seed is None else seed
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return make_recommender(config.model, num_users, num_items,
-                                config.dim, config.num_layers)
+        model = make_recommender(config.model, num_users, num_items,
+                                 config.dim, config.num_layers)
+    return model.to(config.device)
 
 
 def pair_keys(edge_index: Tensor, num_items: int) -> Tensor:
@@ -167,14 +172,17 @@ def _bpr_epochs(model, graph, keys, config, gen, opt, history, progress,
                 desc) -> None:
     from tqdm.auto import tqdm
     num_items, e = model.num_items, graph.size(1)
+    dev = next(model.parameters()).device
+    graph_d = graph.to(dev)
     for _ in tqdm(range(config.epochs), desc=desc, disable=not progress,
                   leave=False):
         perm = torch.randperm(e, generator=gen)
         total = 0.0
         for b in perm.split(config.batch_size):
             u, i = graph[0, b], graph[1, b]
-            j = sample_negatives(u, keys, num_items, gen)
-            U, item = model(graph)
+            j = sample_negatives(u, keys, num_items, gen).to(dev)
+            u, i = u.to(dev), i.to(dev)
+            U, item = model(graph_d)
             ue, ie = U[u], item
             pos = (ue * ie[i]).sum(-1)
             neg = (ue * ie[j]).sum(-1)
