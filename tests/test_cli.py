@@ -58,6 +58,11 @@ def test_demo(capsys):
                                     'MetaEU-FT']
     assert all(0 < float(r[1]) <= 1 and 0 <= float(r[2]) <= 1 for r in rows)
     assert all(float(r[3]) > 0 for r in rows)
+    # Part two: EEMU, and its deletion is exact.
+    rec = re.findall(r'^(retrain|sisa|eemu) +([\d.]+) +([\d.]+) +([\d.]+) +'
+                     r'([\d.]+)$', text, re.M)
+    assert [r[0] for r in rec] == ['retrain', 'sisa', 'eemu']
+    assert 'trained without the user\'s data: True' in text
     # The same forget set is unlearned as was sampled.
     assert re.search(rf'^MetaEU +forgot {m.group(1)} triples', text, re.M)
 
