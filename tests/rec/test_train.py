@@ -14,9 +14,9 @@ def data():
                                        mean_interactions=15, seed=3)
 
 
-def _train(data, edges, model='mf', seed=0, epochs=3):
+def _train(data, edges, model='mf', seed=0, epochs=3, lr=5e-3):
     cfg = RecTrainConfig(model=model, dim=16, epochs=epochs, batch_size=256,
-                         lr=5e-3, seed=seed, num_layers=2)
+                         lr=lr, seed=seed, num_layers=2)
     m = build_recommender(cfg, data.num_users, data.num_items)
     hist = train_bpr(m, edges, cfg)
     return m, hist
@@ -39,7 +39,7 @@ def test_training_is_deterministic_and_order_free(data, model):
 
 def test_training_learns(data):
     tr = data.edge_index('train')
-    m, hist = _train(data, tr, epochs=15)
+    m, hist = _train(data, tr, epochs=15, lr=1e-2)
     assert hist['loss'][-1] < hist['loss'][0] - 0.1
     U, item = m(tr)
     r = ranking_metrics(lambda u: U[u] @ item.t(), data.num_items,

@@ -36,6 +36,7 @@ from typing import Any, Dict, List, Optional
 import torch
 from torch import Tensor
 
+from .models import make_optimizer
 from .train import (RecTrainConfig, bpr_loss, build_recommender, canonical,
                     deterministic, pair_keys, sample_negatives, train_bpr)
 
@@ -91,14 +92,16 @@ def _hash_items(a: Tensor, b: Tensor, salt: int, num_items: int) -> Tensor:
 
 
 def _adapt(reps: Tensor, owner: Tensor, pos: Tensor, neg: Tensor,
-           items: Tensor, count: Tensor, steps: int, lr: float) -> Tensor:
-    r"""``steps`` gradient steps of each row of :obj:`reps` on its own
-    BPR pairs (per-row mean). The steps are computed on detached values and
-    added as a constant, so gradients flow through :obj:`reps` as in
-    first-order MAML."""
+           count: Tensor, steps: int, lr: float) -> Tensor:
+    r"""``steps`` gradient steps of each row of :obj:`reps` (shape
+    :math:`(R, d)`) on its own BPR pairs, per-row mean: pair :math:`p`
+    belongs to row :obj:`owner[p]` and has positive / negative item rows
+    :obj:`pos[p]` / :obj:`neg[p]` (shape :math:`(P, d)`). The steps are
+    computed on detached values and added as a constant, so gradients flow
+    through :obj:`reps` as in first-order MAML."""
     if steps == 0 or owner.numel() == 0:
         return reps
-    items = items.detach()
+    pos, neg = pos.detach(), neg.detach()
     base = reps.detach()
     delta = torch.zeros_like(base)
     w = 1.0 / count.clamp(min=1).to(base.dtype)
@@ -106,8 +109,7 @@ def _adapt(reps: Tensor, owner: Tensor, pos: Tensor, neg: Tensor,
         for _ in range(steps):
             x = (base + delta).requires_grad_()
             xo = x[owner]
-            loss = bpr_loss((xo * items[pos]).sum(-1),
-                            (xo * items[neg]).sum(-1))
+            loss = bpr_loss((xo * pos).sum(-1), (xo * neg).sum(-1))
             loss = (loss * w[owner]).sum()
             g, = torch.autograd.grad(loss, x)
             delta = delta - lr * g
@@ -478,7 +480,7 @@ class EEMU(_Sharded):
         tasks = (deg >= 2).nonzero().view(-1)
         edges_d = edges.to(self._device)
         gen = torch.Generator().manual_seed(seed + 1)
-        opt = torch.optim.Adam(shard.parameters(), lr=cfg.lr)
+        opt = make_optimizer(shard, cfg.lr)
         from tqdm.auto import tqdm
         with deterministic():
             for _ in tqdm(range(cfg.epochs), desc=f'eemu shard {s}',
@@ -510,20 +512,22 @@ class EEMU(_Sharded):
         users, owner, items, neg, sup, n_sup, count = (
             t.to(dev) for t in (users, owner, items, neg, sup, n_sup, count))
 
-        U, item = shard.model(edges_d)
-        d = U.size(1)
-        reps = torch.cat([U[users], shard.u0.expand(b, d)])
+        n = items.numel()
+        ue, ie = shard.model.rows(edges_d, users, torch.cat([items, neg]))
+        pos_rows, neg_rows = ie[:n], ie[n:]
+        d = ue.size(1)
+        reps = torch.cat([ue, shard.u0.expand(b, d)])
         own2 = torch.cat([owner[sup], owner[sup] + b])
-        pos2, neg2 = items[sup].repeat(2), neg[sup].repeat(2)
         cnt_s = torch.cat([n_sup, n_sup])
-        adapted = _adapt(reps, own2, pos2, neg2, item, cnt_s,
-                         cfg.inner_steps, cfg.inner_lr)
+        adapted = _adapt(reps, own2, pos_rows[sup].repeat(2, 1),
+                         neg_rows[sup].repeat(2, 1), cnt_s, cfg.inner_steps,
+                         cfg.inner_lr)
         q = ~sup
         ownq = torch.cat([owner[q], owner[q] + b])
-        cnt_q = torch.cat([count - n_sup, count - n_sup]).to(U.dtype)
+        cnt_q = torch.cat([count - n_sup, count - n_sup]).to(ue.dtype)
         xo = adapted[ownq]
-        pi, ni = items[q].repeat(2), neg[q].repeat(2)
-        loss = bpr_loss((xo * item[pi]).sum(-1), (xo * item[ni]).sum(-1))
+        loss = bpr_loss((xo * pos_rows[q].repeat(2, 1)).sum(-1),
+                        (xo * neg_rows[q].repeat(2, 1)).sum(-1))
         loss = (loss / cnt_q[ownq]).sum() / (2 * b)
         if cfg.reg > 0:
             eu, ei = shard.model.ego(users, torch.cat([items, neg]))
@@ -553,8 +557,8 @@ class EEMU(_Sharded):
         reps = torch.where(warm.view(-1, 1), U[users],
                            self.shards[s].u0.detach().expand(
                                users.numel(), -1))
-        return _adapt(reps, owner, pos, neg, item, count, cfg.adapt_steps,
-                      cfg.inner_lr).detach()
+        return _adapt(reps, owner, item[pos], item[neg], count,
+                      cfg.adapt_steps, cfg.inner_lr).detach()
 
     @torch.no_grad()
     def scores(self, users: Tensor) -> Tensor:

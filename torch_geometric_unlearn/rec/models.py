@@ -4,9 +4,13 @@ Both models expose the same interface: ``model(edge_index)`` returns the
 final user and item representations, ``(U, I)`` of shapes
 :math:`(|\mathcal{U}|, d)` and :math:`(|\mathcal{I}|, d)`, computed from the
 training interactions :obj:`edge_index` (shape :math:`(2, E)`, row 0 user
-ids, row 1 item ids); ``model.ego(users, items)`` returns the free
+ids, row 1 item ids); ``model.rows(edge_index, users, items)`` returns only the rows asked for
+(for :class:`MF` through sparse-gradient lookups, so an optimizer step
+touches only those rows), and ``model.ego(users, items)`` the free
 parameters behind them (for the BPR weight penalty). A user's score for an
-item is the dot product of the two rows.
+item is the dot product of the two rows. :func:`make_optimizer` pairs
+sparse-gradient tables with :class:`torch.optim.SparseAdam` and everything
+else with :class:`torch.optim.Adam`.
 """
 from __future__ import annotations
 
@@ -14,11 +18,12 @@ import warnings
 from typing import Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn.models import LightGCN
 
 __all__ = ['MF', 'LightGCNRec', 'bipartite_adjacency', 'make_recommender',
-           'RECOMMENDERS']
+           'make_optimizer', 'RECOMMENDERS']
 
 
 class MF(torch.nn.Module):
@@ -31,15 +36,20 @@ class MF(torch.nn.Module):
         num_users (int): Number of users.
         num_items (int): Number of items.
         embedding_dim (int): Dimension :math:`d`. (default: :obj:`64`)
+        sparse (bool): Sparse gradients for :meth:`rows` and :meth:`ego`
+            (the optimizer then updates only the rows of the batch, which is
+            what makes a step cheap on large tables). (default: :obj:`True`)
     """
     def __init__(self, num_users: int, num_items: int,
-                 embedding_dim: int = 64) -> None:
+                 embedding_dim: int = 64, sparse: bool = True) -> None:
         super().__init__()
         _check_sizes(num_users, num_items, embedding_dim)
         self.num_users, self.num_items = num_users, num_items
         self.embedding_dim = embedding_dim
-        self.user = torch.nn.Embedding(num_users, embedding_dim)
-        self.item = torch.nn.Embedding(num_items, embedding_dim)
+        self.user = torch.nn.Embedding(num_users, embedding_dim,
+                                       sparse=sparse)
+        self.item = torch.nn.Embedding(num_items, embedding_dim,
+                                       sparse=sparse)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -52,8 +62,13 @@ class MF(torch.nn.Module):
         used."""
         return self.user.weight, self.item.weight
 
+    def rows(self, edge_index: Optional[Tensor], users: Tensor,
+             items: Tensor) -> Tuple[Tensor, Tensor]:
+        r"""The rows of :obj:`users` and :obj:`items` only."""
+        return self.user(users), self.item(items)
+
     def ego(self, users: Tensor, items: Tensor) -> Tuple[Tensor, Tensor]:
-        return self.user.weight[users], self.item.weight[items]
+        return self.user(users), self.item(items)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.num_users} users, '
@@ -129,6 +144,13 @@ class LightGCNRec(torch.nn.Module):
         out = self.lightgcn.get_embedding(self.adjacency(edge_index))
         return out[:self.num_users], out[self.num_users:]
 
+    def rows(self, edge_index: Tensor, users: Tensor,
+             items: Tensor) -> Tuple[Tensor, Tensor]:
+        r"""The rows of :obj:`users` and :obj:`items` (after a full
+        propagation)."""
+        U, item = self(edge_index)
+        return U[users], item[items]
+
     def ego(self, users: Tensor, items: Tensor) -> Tuple[Tensor, Tensor]:
         w = self.lightgcn.embedding.weight
         return w[users], w[items + self.num_users]
@@ -158,6 +180,35 @@ def make_recommender(name: str, num_users: int, num_items: int,
     if name == 'mf':
         return MF(num_users, num_items, embedding_dim)
     return LightGCNRec(num_users, num_items, embedding_dim, num_layers)
+
+
+class _Optimizers:
+    def __init__(self, optimizers) -> None:
+        self.optimizers = optimizers
+
+    def zero_grad(self) -> None:
+        for o in self.optimizers:
+            o.zero_grad()
+
+    def step(self) -> None:
+        for o in self.optimizers:
+            o.step()
+
+
+def make_optimizer(module: torch.nn.Module, lr: float) -> _Optimizers:
+    r""":class:`torch.optim.SparseAdam` for the sparse-gradient
+    embedding tables of :obj:`module`, :class:`torch.optim.Adam` for the
+    other parameters; one object with ``zero_grad()`` and ``step()``."""
+    sparse = [m.weight for m in module.modules()
+              if isinstance(m, torch.nn.Embedding) and m.sparse]
+    ids = {id(p) for p in sparse}
+    dense = [p for p in module.parameters() if id(p) not in ids]
+    opts = []
+    if sparse:
+        opts.append(torch.optim.SparseAdam(sparse, lr=lr))
+    if dense:
+        opts.append(torch.optim.Adam(dense, lr=lr))
+    return _Optimizers(opts)
 
 
 def _check_sizes(num_users: int, num_items: int, dim: int) -> None:

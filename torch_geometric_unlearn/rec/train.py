@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .models import make_recommender
+from .models import make_optimizer, make_recommender
 
 __all__ = ['RecTrainConfig', 'train_bpr', 'build_recommender',
            'canonical', 'pair_keys', 'sample_negatives', 'bpr_loss',
@@ -141,7 +141,8 @@ def train_bpr(model: torch.nn.Module, edge_index: Tensor, config:
               ) -> Dict[str, Any]:
     r"""Trains :obj:`model` in place with BPR on :obj:`edge_index` (shape
     :math:`(2, E)`), the LightGCN recipe: uniform negatives, L2 on the
-    batch's ego embeddings, Adam.
+    batch's ego embeddings, Adam (:class:`torch.optim.SparseAdam` for
+    sparse-gradient tables, see :func:`make_optimizer`).
 
     The interactions are put in canonical order first, so the result depends
     only on the set of interactions and the seed (bit for bit on CPU with
@@ -153,7 +154,7 @@ def train_bpr(model: torch.nn.Module, edge_index: Tensor, config:
     graph = canonical(edge_index, num_items)
     keys = pair_keys(graph, num_items)
     gen = torch.Generator().manual_seed(seed + 1)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    opt = make_optimizer(model, config.lr)
     history = []
     start = time.perf_counter()
     model.train()
@@ -182,10 +183,9 @@ def _bpr_epochs(model, graph, keys, config, gen, opt, history, progress,
             u, i = graph[0, b], graph[1, b]
             j = sample_negatives(u, keys, num_items, gen).to(dev)
             u, i = u.to(dev), i.to(dev)
-            U, item = model(graph_d)
-            ue, ie = U[u], item
-            pos = (ue * ie[i]).sum(-1)
-            neg = (ue * ie[j]).sum(-1)
+            ue, ie = model.rows(graph_d, u, torch.cat([i, j]))
+            pos = (ue * ie[:u.numel()]).sum(-1)
+            neg = (ue * ie[u.numel():]).sum(-1)
             loss = bpr_loss(pos, neg).mean()
             if config.reg > 0:
                 eu, ei = model.ego(u, torch.cat([i, j]))
