@@ -135,7 +135,8 @@ def run_rec_bench(dataset, methods: Optional[List[str]] = None,
     result: Dict[str, Any] = dict(
         schema=REC_SCHEMA, dataset=dataset.name, model=model, seed=seed,
         dim=dim, epochs=epochs, num_shards=num_shards, device=device,
-        merge_valid=bool(merge_valid), config=cfg.to_dict(), requests=dict(users=users, interactions=n_inter), methods={})
+        merge_valid=bool(merge_valid), config=cfg.to_dict(),
+        requests=dict(users=users, interactions=n_inter), methods={})
     for name in methods:
         cls = REC_METHODS[name]
         kw = dict(finetune_epochs=finetune_epochs) if name == 'finetune' \

@@ -4,11 +4,11 @@ Both models expose the same interface: ``model(edge_index)`` returns the
 final user and item representations, ``(U, I)`` of shapes
 :math:`(|\mathcal{U}|, d)` and :math:`(|\mathcal{I}|, d)`, computed from the
 training interactions :obj:`edge_index` (shape :math:`(2, E)`, row 0 user
-ids, row 1 item ids); ``model.rows(edge_index, users, items)`` returns only the rows asked for
-(for :class:`MF` through sparse-gradient lookups, so an optimizer step
-touches only those rows), and ``model.ego(users, items)`` the free
-parameters behind them (for the BPR weight penalty). A user's score for an
-item is the dot product of the two rows. :func:`make_optimizer` pairs
+ids, row 1 item ids); ``model.rows(edge_index, users, items)`` returns only
+the rows asked for (for :class:`MF` through sparse-gradient lookups, so an
+optimizer step touches only those rows), and ``model.ego(users, items)`` the
+free parameters behind them (for the BPR weight penalty). A user's score for
+an item is the dot product of the two rows. :func:`make_optimizer` pairs
 sparse-gradient tables with :class:`torch.optim.SparseAdam` and everything
 else with :class:`torch.optim.Adam`.
 """
@@ -18,7 +18,6 @@ import warnings
 from typing import Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn.models import LightGCN
 
