@@ -159,3 +159,24 @@ def test_bad_requests(data):
         EEMUConfig(aggregation='max')
     with pytest.raises(ValueError):
         EEMUConfig(support_ratio=1.0)
+
+
+@pytest.mark.parametrize('model', ['mf', 'lightgcn'])
+def test_mean_aggregation_matches_explicit_standardisation(data, model):
+    tr = data.edge_index('train')
+    m = EEMU(data.num_users, data.num_items, _cfg(model)).fit(tr)
+    users = torch.arange(25)
+    expected = torch.zeros(25, data.num_items)
+    with torch.no_grad():
+        for s in range(m.config.num_shards):
+            sc = m.user_representations(s, users) @ m._embeddings(s)[1].t()
+            sc = sc - sc.mean(1, keepdim=True)
+            expected += sc / sc.std(1, keepdim=True)
+    expected /= m.config.num_shards
+    assert torch.allclose(m.scores(users), expected, atol=1e-4)
+    m.config.aggregation = 'own'
+    own = m.scores(users)
+    for u in users.tolist():
+        s = int(m.shard_of[u])
+        rep = m.user_representations(s, torch.tensor([u]))
+        assert torch.allclose(own[u], (rep @ m._embeddings(s)[1].t())[0])

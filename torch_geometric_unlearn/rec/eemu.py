@@ -573,12 +573,23 @@ class EEMU(_Sharded):
                 out[m.to(dev)] = self.user_representations(s, users[m]) @ \
                     self._embeddings(s)[1].t()
             return out
-        out = torch.zeros(users.numel(), self.num_items, device=dev)
+        # Per-user standardisation of each shard's scores, computed from the
+        # item embeddings' mean and covariance (O(B d^2), no pass over the
+        # [B, I] score matrices), then one matmul over the shards' rows.
+        parts, items, offset = [], [], 0.
         for s in range(self.config.num_shards):
-            sc = self.user_representations(s, users) @ \
-                self._embeddings(s)[1].t()
-            sc = sc - sc.mean(1, keepdim=True)
-            out += sc / sc.std(1, keepdim=True).clamp(min=1e-12)
+            rep = self.user_representations(s, users)
+            item = self._embeddings(s)[1]
+            mean_item = item.mean(0)
+            centred = item - mean_item
+            cov = centred.t() @ centred / max(item.size(0) - 1, 1)
+            mean = rep @ mean_item
+            std = ((rep @ cov) * rep).sum(-1).clamp(min=1e-24).sqrt()
+            parts.append(rep / std.view(-1, 1))
+            items.append(item)
+            offset = offset + mean / std
+        out = torch.cat(parts, 1) @ torch.cat(items, 1).t()
+        out -= offset.view(-1, 1)
         return out / self.config.num_shards
 
 
