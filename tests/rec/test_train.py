@@ -78,3 +78,24 @@ def test_config_errors():
         RecTrainConfig(epochs=0)
     with pytest.raises(ValueError):
         RecTrainConfig(lr=0)
+
+
+def test_callback_runs_each_epoch_and_can_stop(data):
+    tr = data.edge_index('train')
+    cfg = RecTrainConfig(model='mf', dim=8, epochs=5, batch_size=256)
+    seen = []
+
+    def cb(epoch, model):
+        seen.append((epoch, model.training))
+        torch.rand(3)  # the callback's RNG use must not change training
+        return epoch == 3
+
+    m = build_recommender(cfg, data.num_users, data.num_items)
+    out = train_bpr(m, tr, cfg, callback=cb)
+    assert seen == [(1, False), (2, False), (3, False)]
+    assert out['epochs'] == 3 and len(out['loss']) == 3
+    # Stopping at 3 equals training 3 epochs.
+    ref = build_recommender(cfg, data.num_users, data.num_items)
+    cfg3 = RecTrainConfig(model='mf', dim=8, epochs=3, batch_size=256)
+    train_bpr(ref, tr, cfg3)
+    assert torch.equal(m.user.weight, ref.user.weight)

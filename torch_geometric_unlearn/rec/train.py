@@ -12,7 +12,7 @@ import contextlib
 import time
 import warnings
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 import torch
 import torch.nn.functional as F
@@ -137,7 +137,8 @@ def bpr_loss(pos: Tensor, neg: Tensor) -> Tensor:
 
 def train_bpr(model: torch.nn.Module, edge_index: Tensor, config:
               RecTrainConfig, seed: Optional[int] = None,
-              progress: bool = False, desc: str = 'bpr'
+              progress: bool = False, desc: str = 'bpr',
+              callback: Optional[Callable[[int, torch.nn.Module], Any]] = None
               ) -> Dict[str, Any]:
     r"""Trains :obj:`model` in place with BPR on :obj:`edge_index` (shape
     :math:`(2, E)`), the LightGCN recipe: uniform negatives, L2 on the
@@ -146,8 +147,10 @@ def train_bpr(model: torch.nn.Module, edge_index: Tensor, config:
 
     The interactions are put in canonical order first, so the result depends
     only on the set of interactions and the seed (bit for bit on CPU with
-    the same number of threads). Returns the loss history and the wall
-    time.
+    the same number of threads). :obj:`callback(epoch, model)`, if given,
+    runs after every epoch (outside the timed training, in eval mode) and
+    stops the training by returning :obj:`True`. Returns the loss history
+    and the wall time.
     """
     seed = config.seed if seed is None else seed
     num_items = model.num_items
@@ -156,27 +159,28 @@ def train_bpr(model: torch.nn.Module, edge_index: Tensor, config:
     gen = torch.Generator().manual_seed(seed + 1)
     opt = make_optimizer(model, config.lr)
     history = []
-    start = time.perf_counter()
     model.train()
     e = graph.size(1)
     if e == 0:
         return dict(loss=history, seconds=0.0, interactions=0)
     with deterministic():
-        _bpr_epochs(model, graph, keys, config, gen, opt, history, progress,
-                    desc)
+        seconds = _bpr_epochs(model, graph, keys, config, gen, opt, history,
+                              progress, desc, callback)
     model.eval()
-    return dict(loss=history, seconds=time.perf_counter() - start,
-                interactions=e)
+    return dict(loss=history, seconds=seconds, interactions=e,
+                epochs=len(history))
 
 
 def _bpr_epochs(model, graph, keys, config, gen, opt, history, progress,
-                desc) -> None:
+                desc, callback=None) -> float:
     from tqdm.auto import tqdm
+    seconds = 0.0
     num_items, e = model.num_items, graph.size(1)
     dev = next(model.parameters()).device
     graph_d = graph.to(dev)
     for _ in tqdm(range(config.epochs), desc=desc, disable=not progress,
                   leave=False):
+        start = time.perf_counter()
         perm = torch.randperm(e, generator=gen)
         total = 0.0
         for b in perm.split(config.batch_size):
@@ -196,3 +200,12 @@ def _bpr_epochs(model, graph, keys, config, gen, opt, history, progress,
             opt.step()
             total += float(loss.detach()) * u.numel()
         history.append(total / e)
+        seconds += time.perf_counter() - start
+        if callback is not None:
+            model.eval()
+            with torch.random.fork_rng(devices=[]):
+                stop = callback(len(history), model)
+            model.train()
+            if stop:
+                break
+    return seconds
