@@ -180,3 +180,15 @@ def test_mean_aggregation_matches_explicit_standardisation(data, model):
         s = int(m.shard_of[u])
         rep = m.user_representations(s, torch.tensor([u]))
         assert torch.allclose(own[u], (rep @ m._embeddings(s)[1].t())[0])
+
+
+def test_scores_reject_bad_users(data):
+    tr = data.edge_index('train')
+    for cls in (EEMU, SISARec, RetrainRec):
+        m = cls(data.num_users, data.num_items, _cfg(epochs=1))
+        with pytest.raises(RuntimeError, match='fit'):
+            m.scores(torch.tensor([0]))
+        m.fit(tr)
+        assert m.scores(torch.tensor([0, 1])).shape == (2, data.num_items)
+        with pytest.raises(ValueError, match='out of range'):
+            m.scores(torch.tensor([data.num_users]))

@@ -238,6 +238,14 @@ class RecUnlearner:
         :math:`(B, |\mathcal{I}|)`."""
         raise NotImplementedError
 
+    def _users(self, users: Any) -> Tensor:
+        self._check_fitted()
+        users = torch.as_tensor(users, dtype=torch.long).view(-1).cpu()
+        if users.numel() and (users.min() < 0
+                              or users.max() >= self.num_users):
+            raise ValueError(f'user ids out of range [0, {self.num_users})')
+        return users
+
     def score_fn(self):
         r"""``users -> scores`` for
         :func:`~torch_geometric_unlearn.rec.ranking_metrics`."""
@@ -274,11 +282,10 @@ class RetrainRec(RecUnlearner):
 
     @torch.no_grad()
     def scores(self, users: Tensor) -> Tensor:
-        self._check_fitted()
+        users = self._users(users)
         if self._emb is None:
             self._emb = self.model(self._edge_index.to(self._device))
         U, item = self._emb
-        users = torch.as_tensor(users, dtype=torch.long)
         return U[users.to(self._device)] @ item.t()
 
 
@@ -430,8 +437,7 @@ class SISARec(_Sharded):
 
     @torch.no_grad()
     def scores(self, users: Tensor) -> Tensor:
-        self._check_fitted()
-        users = torch.as_tensor(users, dtype=torch.long)
+        users = self._users(users)
         out = torch.empty(users.numel(), self.num_items,
                           device=self._device)
         own = self.shard_of[users]
@@ -562,8 +568,7 @@ class EEMU(_Sharded):
 
     @torch.no_grad()
     def scores(self, users: Tensor) -> Tensor:
-        self._check_fitted()
-        users = torch.as_tensor(users, dtype=torch.long)
+        users = self._users(users)
         dev = self._device
         if self.config.aggregation == 'own':
             out = torch.empty(users.numel(), self.num_items, device=dev)
