@@ -71,3 +71,20 @@ def test_sisa_ensemble_scores_and_evaluates(kg):
     assert 0.0 < ev.evaluate(ens, t)['mrr'] <= 1.0
     with pytest.raises(ValueError):
         SISA(base, kg, num_shards=0)
+
+
+@pytest.mark.parametrize('name', ['transe', 'distmult', 'complex', 'rotate'])
+def test_ensemble_scorer_matches_forward(name):
+    from torch_geometric_unlearn.baselines import ShardEnsembleScorer
+    from torch_geometric_unlearn.kge import (ForwardScorer, get_scorer,
+                                             load_kge_model)
+    torch.manual_seed(0)
+    ens = ShardEnsemble([load_kge_model(name, 50, 6, 8) for _ in range(3)])
+    fast, slow = get_scorer(ens).prepare(), ForwardScorer(ens)
+    assert isinstance(fast, ShardEnsembleScorer)
+    h, r, t = (torch.randint(n, (9, )) for n in (50, 6, 50))
+    assert torch.allclose(fast.tails(h, r), slow.tails(h, r), atol=1e-5)
+    assert torch.allclose(fast.heads(r, t), slow.heads(r, t), atol=1e-5)
+    cand = torch.randint(50, (9, 4))
+    assert torch.allclose(fast.tails(h, r, cand), slow.tails(h, r, cand),
+                          atol=1e-5)

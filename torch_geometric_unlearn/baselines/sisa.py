@@ -7,6 +7,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from ..datasets.kg import KGDataset
+from ..kge.scoring import ForwardScorer, get_scorer, register_scorer
 from ..kge.trainer import KGETrainer, TrainConfig
 from .base import Unlearner
 from .simple import _default_config, fresh_like
@@ -32,6 +33,33 @@ class ShardEnsemble(torch.nn.Module):
                 tail_index: Tensor) -> Tensor:
         return torch.stack([m(head_index, rel_type, tail_index)
                             for m in self.shards]).mean(0)
+
+
+@register_scorer(ShardEnsemble)
+class ShardEnsembleScorer(ForwardScorer):
+    r"""Scoring adapter of :class:`ShardEnsemble`: the mean of the shard
+    models' own adapters' scores against all entities (or candidates), so
+    ranking an ensemble costs :math:`S` table scorings instead of
+    :math:`S` forward passes per (query, entity) pair. Single triples are
+    scored through :meth:`ShardEnsemble.forward`."""
+    def __init__(self, model: ShardEnsemble) -> None:
+        super().__init__(model)
+        self.scorers = [get_scorer(m) for m in model.shards]
+
+    def prepare(self) -> 'ShardEnsembleScorer':
+        for scorer in self.scorers:
+            scorer.prepare()
+        return self
+
+    def tails(self, head: Tensor, rel: Tensor,
+              candidates: Optional[Tensor] = None) -> Tensor:
+        return torch.stack([s.tails(head, rel, candidates)
+                            for s in self.scorers]).mean(0)
+
+    def heads(self, rel: Tensor, tail: Tensor,
+              candidates: Optional[Tensor] = None) -> Tensor:
+        return torch.stack([s.heads(rel, tail, candidates)
+                            for s in self.scorers]).mean(0)
 
 
 class SISA(Unlearner):
