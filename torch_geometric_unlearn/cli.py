@@ -776,11 +776,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--layers', type=int, default=3,
                    help='LightGCN layers')
     p.add_argument('--epochs', type=int, default=20)
-    p.add_argument('--batch-size', type=int, default=2048)
-    p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--batch-size', type=int, default=512,
+                   help='interactions per BPR step (2048 for Gowalla-size '
+                   'data)')
+    p.add_argument('--lr', type=float, default=5e-3)
     p.add_argument('--shards', type=int, default=4)
-    p.add_argument('--users-per-step', type=int, default=64,
-                   help='EEMU user tasks per meta-update')
+    p.add_argument('--users-per-step', type=int, default=16,
+                   help='EEMU user tasks per meta-update (64 for '
+                   'Gowalla-size data)')
     p.add_argument('--merge-valid', action='store_true',
                    help='train on train+valid (the LightGCN protocol)')
     p.add_argument('--device', default='cpu',
