@@ -88,7 +88,6 @@ def _worker(args) -> dict:
     elif step == 'ogb-torch-load':
         # For comparison: the three split files through plain torch.load,
         # as OGB's get_edge_split() reads them.
-        import torch
         dataset = None
         split_dir = osp.join(args.workdir, 'ogbl_wikikg2', 'split', 'time')
         loaded = {

@@ -3,7 +3,7 @@ import torch
 
 from torch_geometric_unlearn.datasets import (make_synthetic_kg,
                                               parse_synthetic_spec,
-                                              to_triples, triple_keys)
+                                              triple_keys)
 
 
 def _keys(ds):

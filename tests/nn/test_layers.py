@@ -17,12 +17,9 @@ def test_raeeg_matches_reference_and_unknown():
     assert out.shape == (5, 4)
     # Slow reference: per entity, mean of domain (as head) / range (as tail).
     for i in range(5):
-        vecs = [layer.rel_domain[r] for (h, t), r in zip(ei.t().tolist(),
-                                                          et.tolist())
-                if h == i]
-        vecs += [layer.rel_range[r] for (h, t), r in zip(ei.t().tolist(),
-                                                          et.tolist())
-                 if t == i]
+        pairs = list(zip(ei.t().tolist(), et.tolist()))
+        vecs = [layer.rel_domain[r] for (h, t), r in pairs if h == i]
+        vecs += [layer.rel_range[r] for (h, t), r in pairs if t == i]
         expected = (torch.stack(vecs).mean(0) if vecs else layer.unknown)
         assert torch.allclose(out[i], expected, atol=1e-6)
     assert torch.equal(out[4], layer.unknown.detach()) or torch.allclose(

@@ -349,12 +349,12 @@ def load_ogb_wikikg2(root: str, name: str = 'ogbl-wikikg2',
         legacy format, tensors, other objects) goes through
         :func:`torch.load` with :obj:`weights_only=False`, so only load
         files you trust. Streaming avoids the in-memory copy of the whole
-        file that :func:`torch.load` makes. On a fixture of ogbl-wikikg2's size (2.5M entities, 17M
-        triples, 500 negatives per valid / test triple, 9.2 GB of split
-        files), loading takes about a minute on 2 CPU cores and peaks at
-        about 11 GB of memory (8.2 GB of it the negatives that are kept), or
-        about 8 GB with :obj:`with_negatives=False` (the negatives are read,
-        then dropped).
+        file that :func:`torch.load` makes. On a fixture of ogbl-wikikg2's
+        size (2.5M entities, 17M triples, 500 negatives per valid / test
+        triple, 9.2 GB of split files), loading takes about a minute on 2
+        CPU cores and peaks at about 11 GB of memory (8.2 GB of it the
+        negatives that are kept), or about 8 GB with
+        :obj:`with_negatives=False` (the negatives are read, then dropped).
 
     Args:
         root (str): The folder that contains ``ogbl_wikikg2/`` (the ``root``

@@ -6,7 +6,7 @@ import copy
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Dict, List, Optional
 
 import torch

@@ -122,4 +122,3 @@ class RandomForget(_ForgetBase):
                 if self.ratio is not None else f'count={self.count}')
         return (f'{self.__class__.__name__}({what}, seed={self.seed}, '
                 f'num_hops={self.num_hops})')
-
