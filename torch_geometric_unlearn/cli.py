@@ -801,6 +801,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _report(result: dict, table: str, plot_fn, args: argparse.Namespace
+            ) -> int:
+    r"""Prints a bench table, writes ``--out`` (JSON) and the plot
+    (``--plot``, by default beside the JSON)."""
+    print()
+    print(table)
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=1)
+        print(f'results written to {args.out}')
+    png = args.plot or (osp.splitext(args.out)[0] + '.png'
+                        if args.out else None)
+    if png:
+        if plot_fn(result, png):
+            print(f'plot written to {png}')
+        else:
+            print('matplotlib is not installed: no plot (pip install '
+                  'matplotlib)')
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import torch
 
@@ -825,21 +846,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                        epochs=args.epochs, seed=args.seed,
                        retrain=not args.no_retrain, episodes=args.episodes,
                        log=lambda msg: print(msg, flush=True))
-    print()
-    print(format_table(result))
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(result, f, indent=1)
-        print(f'results written to {args.out}')
-    png = args.plot or (osp.splitext(args.out)[0] + '.png'
-                        if args.out else None)
-    if png:
-        if plot(result, png):
-            print(f'plot written to {png}')
-        else:
-            print('matplotlib is not installed: no plot (pip install '
-                  'matplotlib)')
-    return 0
+    return _report(result, format_table(result), plot, args)
 
 
 REC_DATA_HELP = ('"synthetic" (the seeded synthetic interactions), a '
@@ -884,20 +891,7 @@ def cmd_rec_bench(args: argparse.Namespace) -> int:
         device=args.device, users_per_step=args.users_per_step,
         merge_valid=args.merge_valid,
         log=lambda msg: print(msg, flush=True))
-    print()
-    print(format_rec_table(result))
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(result, f, indent=1)
-        print(f'results written to {args.out}')
-    png = args.plot or (osp.splitext(args.out)[0] + '.png'
-                        if args.out else None)
-    if png:
-        if plot_rec(result, png):
-            print(f'plot written to {png}')
-        else:
-            print('matplotlib is not installed: no plot')
-    return 0
+    return _report(result, format_rec_table(result), plot_rec, args)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
