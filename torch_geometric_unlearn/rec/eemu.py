@@ -380,6 +380,7 @@ class _Sharded(RecUnlearner):
         return ei[:, self.shard_of[ei[0]] == shard]
 
     def _fit(self) -> None:
+        self._emb = {}
         self.shards = torch.nn.ModuleList(
             [None] * self.config.num_shards)
         self.shard_seconds = [0.0] * self.config.num_shards
@@ -391,7 +392,7 @@ class _Sharded(RecUnlearner):
         start = time.perf_counter()
         self.shards[s] = self._build_shard(s, self.shard_edges(s))
         self.shard_seconds[s] = time.perf_counter() - start
-        self._emb = {}
+        self._emb.pop(s, None)  # the other shards' caches stay valid
 
     def _unlearn(self, pairs: Tensor) -> Optional[Dict[str, Any]]:
         touched = torch.unique(self.shard_of[pairs[0]]).tolist()
