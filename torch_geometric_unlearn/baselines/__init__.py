@@ -1,6 +1,10 @@
-r"""Unlearning baselines behind one interface (:class:`Unlearner`)."""
-from .base import Unlearner
-from .simple import FineTune, GradientAscent, Retrain
+r"""Unlearning baselines behind one interface
+(:class:`~torch_geometric_unlearn.unlearner.Unlearner`), each registered by
+name (:func:`~torch_geometric_unlearn.unlearner.get_method`):
+``retrain``, ``finetune``, ``gradient_ascent``, ``sisa``, ``ssd``,
+``distill``, ``gnndelete``."""
+from ..unlearner import Unlearner
+from .simple import FineTune, GradientAscent, Retrain, fresh_like
 from .sisa import SISA, ShardEnsemble, ShardEnsembleScorer
 from .ssd import SSD
 from .distill import Distill
@@ -8,4 +12,4 @@ from .gnndelete import GNNDelete
 
 __all__ = ['Unlearner', 'Retrain', 'FineTune', 'GradientAscent', 'SISA',
            'ShardEnsemble', 'ShardEnsembleScorer', 'SSD', 'Distill',
-           'GNNDelete']
+           'GNNDelete', 'fresh_like']

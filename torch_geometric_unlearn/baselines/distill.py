@@ -9,10 +9,11 @@ from torch_geometric.data import Data
 
 from ..datasets.kg import KGDataset
 from ..kge.scoring import get_scorer
-from .base import Unlearner
+from ..unlearner import Unlearner, register_method
 from .simple import fresh_like
 
 
+@register_method('distill')
 class Distill(Unlearner):
     r"""Unlearning by distillation, after D2DGN (`"Distill to Delete:
     Unlearning in Graph Networks with Knowledge Distillation"

@@ -9,9 +9,10 @@ from torch_geometric.data import Data
 from ..datasets.kg import KGDataset
 from ..kge.scoring import get_scorer
 from ..transforms import affected_entities
-from .base import Unlearner
+from ..unlearner import Unlearner, register_method
 
 
+@register_method('gnndelete')
 class GNNDelete(Unlearner):
     r"""A deletion operator in the style of GNNDelete (`"GNNDelete: A
     General Strategy for Unlearning in Graph Neural Networks"

@@ -9,15 +9,16 @@ from torch_geometric.data import Data
 
 from ..datasets.kg import KGDataset
 from ..kge.scoring import load_kge_model
-from ..kge.trainer import KGETrainer, TrainConfig, _model_kwargs, recipe
-from .base import Unlearner
+from ..kge.trainer import (KGETrainer, TrainConfig, default_train_config,
+                           model_kwargs_of)
+from ..unlearner import Unlearner, register_method
 
 
 def fresh_like(model: torch.nn.Module, name: str,
                seed: int) -> torch.nn.Module:
     r"""A freshly initialised model of :obj:`model`'s architecture (seeded,
     on its device; the caller's RNG state is kept)."""
-    kw = _model_kwargs(model)
+    kw = model_kwargs_of(model)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         fresh = load_kge_model(name, kw.pop('num_nodes'),
@@ -26,16 +27,7 @@ def fresh_like(model: torch.nn.Module, name: str,
     return fresh.to(next(model.parameters()).device)
 
 
-def _default_config(name: str, **overrides) -> TrainConfig:
-    try:
-        kw = dict(recipe(name)['train'])
-    except ValueError:
-        kw = {}
-    kw.update(eval_every=0)
-    kw.update(overrides)
-    return TrainConfig.from_dict(kw)
-
-
+@register_method('retrain')
 class Retrain(Unlearner):
     r"""The gold standard: a fresh model of the same architecture trained
     from scratch on the retained triples only.
@@ -57,7 +49,8 @@ class Retrain(Unlearner):
                  filter_data: Optional[List[Data]] = None, seed: int = 0,
                  progress: bool = False) -> None:
         super().__init__(model, data)
-        self.config = config or _default_config(self.model_name, seed=seed)
+        self.config = config or default_train_config(self.model_name,
+                                                     seed=seed)
         self.valid, self.filter_data = valid, filter_data
         self.seed, self.progress = seed, progress
 
@@ -70,6 +63,7 @@ class Retrain(Unlearner):
         return fresh.eval()
 
 
+@register_method('finetune')
 class FineTune(Unlearner):
     r"""Continues training the model on the retained triples only, for a
     budget of :obj:`epochs` (forgetting by not seeing the forget set again).
@@ -89,7 +83,7 @@ class FineTune(Unlearner):
         super().__init__(model, data)
         if int(epochs) < 1:
             raise ValueError("'epochs' must be >= 1")
-        cfg = config or _default_config(self.model_name)
+        cfg = config or default_train_config(self.model_name)
         d = asdict(cfg)
         d.update(epochs=int(epochs), eval_every=0)
         self.config = TrainConfig.from_dict(d)
@@ -103,6 +97,7 @@ class FineTune(Unlearner):
         return model.eval()
 
 
+@register_method('gradient_ascent')
 class GradientAscent(Unlearner):
     r"""Gradient ascent on the forget set with a retain term (NegGrad+, as
     in `"Towards Unbounded Machine Unlearning"
@@ -140,7 +135,7 @@ class GradientAscent(Unlearner):
         self.steps, self.lr = int(steps), float(lr)
         self.retain_weight = float(retain_weight)
         self.batch_size, self.seed = int(batch_size), int(seed)
-        self.config = config or _default_config(self.model_name)
+        self.config = config or default_train_config(self.model_name)
 
     def _unlearn(self, model: torch.nn.Module, retained: Data,
                  forget: Tensor, affected: Tensor) -> torch.nn.Module:
@@ -157,11 +152,11 @@ class GradientAscent(Unlearner):
                                (min(self.batch_size, forget.size(0)), ),
                                generator=g)
             fb = forget[fi].to(dev)
-            loss = -trainer._loss(fb[:, 0], fb[:, 1], fb[:, 2], g)
+            loss = -trainer.loss(fb[:, 0], fb[:, 1], fb[:, 2], g)
             if self.retain_weight > 0 and rh.numel() > 0:
                 ri = torch.randint(rh.numel(), (self.batch_size, ),
                                    generator=g)
-                loss = loss + self.retain_weight * trainer._loss(
+                loss = loss + self.retain_weight * trainer.loss(
                     rh[ri].to(dev), rr[ri].to(dev), rt[ri].to(dev), g)
             opt.zero_grad()
             loss.backward()

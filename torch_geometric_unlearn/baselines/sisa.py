@@ -8,9 +8,9 @@ from torch_geometric.data import Data
 
 from ..datasets.kg import KGDataset
 from ..kge.scoring import ForwardScorer, get_scorer, register_scorer
-from ..kge.trainer import KGETrainer, TrainConfig
-from .base import Unlearner
-from .simple import _default_config, fresh_like
+from ..kge.trainer import KGETrainer, TrainConfig, default_train_config
+from ..unlearner import Unlearner, register_method
+from .simple import fresh_like
 
 
 class ShardEnsemble(torch.nn.Module):
@@ -62,6 +62,7 @@ class ShardEnsembleScorer(ForwardScorer):
                             for s in self.scorers]).mean(0)
 
 
+@register_method('sisa')
 class SISA(Unlearner):
     r"""Exact unlearning by sharding (`"Machine Unlearning"
     <https://arxiv.org/abs/1912.03817>`_): the training triples are split
@@ -93,7 +94,7 @@ class SISA(Unlearner):
         if int(num_shards) < 1:
             raise ValueError("'num_shards' must be >= 1")
         self.num_shards, self.seed = int(num_shards), int(seed)
-        self.config = config or _default_config(self.model_name)
+        self.config = config or default_train_config(self.model_name)
         self.progress = progress
         self.base = model
         g = torch.Generator().manual_seed(self.seed)
@@ -129,7 +130,7 @@ class SISA(Unlearner):
                  forget: Tensor, affected: Tensor) -> torch.nn.Module:
         if not self.fitted:
             raise RuntimeError('call SISA.fit() before unlearning')
-        touched = torch.unique(self.data.shard[self._forget_ids])
+        touched = torch.unique(self.data.shard[self.forget_ids])
         for s in touched.tolist():
             model.shards[s] = self.train_shard(s, retained)
         self.last_retrained = touched

@@ -7,11 +7,11 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from ..datasets.kg import KGDataset
-from ..kge.trainer import KGETrainer, TrainConfig
-from .base import Unlearner
-from .simple import _default_config
+from ..kge.trainer import KGETrainer, TrainConfig, default_train_config
+from ..unlearner import Unlearner, register_method
 
 
+@register_method('ssd')
 class SSD(Unlearner):
     r"""Selective Synaptic Dampening, from the `"Fast Machine Unlearning
     Without Retraining Through Selective Synaptic Dampening"
@@ -51,7 +51,7 @@ class SSD(Unlearner):
         self.alpha, self.dampening = float(alpha), float(dampening)
         self.batch_size, self.retain_batches = int(batch_size), \
             int(retain_batches)
-        self.config = config or _default_config(self.model_name)
+        self.config = config or default_train_config(self.model_name)
         self.seed = int(seed)
 
     def _fisher(self, trainer: KGETrainer, triples: Tensor,
@@ -63,7 +63,7 @@ class SSD(Unlearner):
         for idx in batches:
             b = triples[idx].to(dev)
             model.zero_grad()
-            trainer._loss(b[:, 0], b[:, 1], b[:, 2], g).backward()
+            trainer.loss(b[:, 0], b[:, 1], b[:, 2], g).backward()
             for n, p in model.named_parameters():
                 if p.grad is not None:
                     out[n] += p.grad.detach().pow(2)

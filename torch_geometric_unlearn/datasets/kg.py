@@ -204,6 +204,71 @@ def triple_keys(head: Tensor, rel: Tensor, tail: Tensor, num_nodes: int,
     return (head.long() * num_relations + rel.long()) * num_nodes + tail.long()
 
 
+def isin_sorted(keys: Tensor, sorted_keys: Tensor) -> Tensor:
+    r"""Membership of :obj:`keys` (any shape) in the sorted 1-D tensor
+    :obj:`sorted_keys`, by binary search; a boolean tensor shaped like
+    :obj:`keys`."""
+    if sorted_keys.numel() == 0:
+        return torch.zeros_like(keys, dtype=torch.bool)
+    pos = torch.searchsorted(sorted_keys, keys).clamp_(
+        max=sorted_keys.numel() - 1)
+    return sorted_keys[pos] == keys
+
+
+class TripleSet:
+    r"""A set of ``(head, relation, tail)`` triples held as sorted unique
+    :func:`triple_keys`, for vectorised membership tests.
+
+    .. code-block:: python
+
+        known = TripleSet.from_data(kg.train)
+        known.contains(head, rel, tail)   # bool, broadcast shapes
+        known.contains_triples(rows)      # rows [B, 3] -> [B]
+
+    Args:
+        keys (torch.Tensor): Triple keys (any order, duplicates allowed).
+        num_nodes (int): Number of entities.
+        num_relations (int): Number of relations.
+    """
+    def __init__(self, keys: Tensor, num_nodes: int,
+                 num_relations: int) -> None:
+        self.num_nodes, self.num_relations = int(num_nodes), int(num_relations)
+        self.keys = torch.unique(keys.long().view(-1))  # sorted
+
+    @classmethod
+    def from_ids(cls, head: Tensor, rel: Tensor, tail: Tensor,
+                 num_nodes: int, num_relations: int) -> 'TripleSet':
+        r"""The set of the triples ``(head[i], rel[i], tail[i])``."""
+        return cls(triple_keys(head, rel, tail, num_nodes, num_relations),
+                   num_nodes, num_relations)
+
+    @classmethod
+    def from_data(cls, data: Data,
+                  num_relations: Optional[int] = None) -> 'TripleSet':
+        r"""The set of a KG split's triples."""
+        r = int(data.num_relations) if num_relations is None \
+            else int(num_relations)
+        return cls.from_ids(data.edge_index[0], data.edge_type,
+                            data.edge_index[1], int(data.num_nodes), r)
+
+    def contains(self, head: Tensor, rel: Tensor, tail: Tensor) -> Tensor:
+        r"""Whether each ``(head, rel, tail)`` (broadcast) is in the set."""
+        keys = triple_keys(head, rel, tail, self.num_nodes,
+                           self.num_relations)
+        return isin_sorted(keys.to(self.keys.device), self.keys)
+
+    def contains_triples(self, triples: Tensor) -> Tensor:
+        r"""Whether each row of :obj:`triples` ``[B, 3]`` is in the set."""
+        return self.contains(triples[:, 0], triples[:, 1], triples[:, 2])
+
+    def __len__(self) -> int:
+        return int(self.keys.numel())
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}({len(self)}, num_nodes='
+                f'{self.num_nodes}, num_relations={self.num_relations})')
+
+
 def degree_stats(data: Data) -> Dict[str, float]:
     r"""Degree statistics (in + out, over all entities) of a KG split."""
     n = int(data.num_nodes)

@@ -6,10 +6,14 @@ from .scoring import (KGEScorer, TransEScorer, DistMultScorer, ComplExScorer,
                       RotatEScorer, ForwardScorer, SCORERS, MODELS,
                       register_scorer, get_scorer, score_tails, score_heads,
                       model_name, load_kge_model)
+from .losses import (margin_loss, bce_loss, softmax_loss,
+                     self_adversarial_loss, sampled_loss, SAMPLED_LOSSES)
 from .trainer import (TrainConfig, KGETrainer, RECIPES, recipe,
-                      save_checkpoint, load_checkpoint, model_from_checkpoint)
+                      default_train_config, model_kwargs_of, save_checkpoint,
+                      load_checkpoint, model_from_checkpoint)
 from .evaluate import (TripleFilter, LinkPredictionEvaluator, evaluate,
-                       rank_metrics, rank_against_negatives, as_triples)
+                       rank_metrics, rank_against_negatives, combine_ranks,
+                       as_triples)
 
 __all__ = [
     'KGEScorer',
@@ -31,11 +35,20 @@ __all__ = [
     'evaluate',
     'rank_metrics',
     'rank_against_negatives',
+    'combine_ranks',
     'as_triples',
+    'margin_loss',
+    'bce_loss',
+    'softmax_loss',
+    'self_adversarial_loss',
+    'sampled_loss',
+    'SAMPLED_LOSSES',
     'TrainConfig',
     'KGETrainer',
     'RECIPES',
     'recipe',
+    'default_train_config',
+    'model_kwargs_of',
     'save_checkpoint',
     'load_checkpoint',
     'model_from_checkpoint',

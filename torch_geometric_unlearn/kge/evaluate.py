@@ -33,8 +33,8 @@ from torch import Tensor
 from torch_geometric.data import Data
 from tqdm import tqdm
 
-from torch_geometric_unlearn.datasets.kg import check_kg, to_triples
-from torch_geometric_unlearn.kge.scoring import _thread_pool, get_scorer
+from ..datasets.kg import check_kg, to_triples, triple_keys
+from .scoring import get_scorer, thread_pool
 
 __all__ = [
     'TripleFilter',
@@ -42,6 +42,7 @@ __all__ = [
     'evaluate',
     'rank_metrics',
     'rank_against_negatives',
+    'combine_ranks',
     'as_triples',
 ]
 
@@ -196,7 +197,7 @@ class TripleFilter:
                              'filter_triples').cpu()
         n, r = self.num_nodes, self.num_relations
         head, rel, tail = triples.unbind(dim=1)
-        tail_keys = torch.unique((head * r + rel) * n + tail)  # sorted
+        tail_keys = torch.unique(triple_keys(head, rel, tail, n, r))  # sorted
         head_keys = torch.unique((rel * n + tail) * n + head)
         self._index = {'tail': _GroupIndex(tail_keys, n),
                        'head': _GroupIndex(head_keys, n)}
@@ -247,7 +248,8 @@ class TripleFilter:
         triples = as_triples(triples, self.num_nodes, self.num_relations)
         idx = self.index('tail', triples.device)
         h, r, t = triples.unbind(dim=1)
-        return idx.contains((h * self.num_relations + r) * self.num_nodes + t)
+        return idx.contains(triple_keys(h, r, t, self.num_nodes,
+                                        self.num_relations))
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({len(self)}, '
@@ -302,10 +304,15 @@ def rank_against_negatives(y_pred_pos: Tensor, y_pred_neg: Tensor,
     pos = y_pred_pos.view(-1, 1)
     opt = 1 + (y_pred_neg > pos).sum(dim=1).double()
     pess = 1 + (y_pred_neg >= pos).sum(dim=1).double()
-    return _combine(opt, pess, rank_type)
+    return combine_ranks(opt, pess, rank_type)
 
 
-def _combine(opt: Tensor, pess: Tensor, rank_type: str) -> Tensor:
+def combine_ranks(opt: Tensor, pess: Tensor,
+                  rank_type: str = 'realistic') -> Tensor:
+    r"""The rank of :obj:`rank_type` from the optimistic rank :obj:`opt`
+    (ties ranked first) and the pessimistic rank :obj:`pess` (ties ranked
+    last): :obj:`"realistic"` is their mean, as in OGB. The one place the
+    package turns tie counts into a rank."""
     if rank_type == 'optimistic':
         return opt
     if rank_type == 'pessimistic':
@@ -517,7 +524,7 @@ class LinkPredictionEvaluator:
         results = {side: [] for side in plans}
         pool = None
         if scorer.device.type == 'cpu' and len(batches) > 1:
-            pool = _thread_pool(min(torch.get_num_threads(), 16))
+            pool = thread_pool(min(torch.get_num_threads(), 16))
         if pool is None:
             self._work(scorer, plans, batches, rows, rank_type, results,
                        pbar.update)
@@ -608,7 +615,7 @@ class LinkPredictionEvaluator:
             others = n - num_filtered.double() - not_filtered
             pess = torch.where(neg_inf, 1 + others, pess)
         opt = 1 + num_greater
-        return _combine(opt, pess, rank_type)
+        return combine_ranks(opt, pess, rank_type)
 
     # Given negatives (OGB) ##################################################
 

@@ -74,7 +74,7 @@ _POOL_PID = -1
 _POOL_LOCK = threading.Lock()
 
 
-def _thread_pool(num_threads: int) -> Optional[ThreadPoolExecutor]:
+def thread_pool(num_threads: int) -> Optional[ThreadPoolExecutor]:
     r"""A shared pool of :obj:`num_threads` worker threads for the CPU L1
     kernel, or :obj:`None` where intra-op thread settings are not per thread
     (only with PyTorch's OpenMP backend does :func:`torch.set_num_threads`
@@ -144,7 +144,7 @@ def _l1_distance(query: Tensor, table_t: Tensor,
         return out.zero_()
     starts = list(range(0, num_queries, _L1_BLOCK))
     num_threads = min(torch.get_num_threads(), 16)
-    pool = _thread_pool(num_threads) if len(starts) > 1 else None
+    pool = thread_pool(num_threads) if len(starts) > 1 else None
     if pool is None:
         _l1_blocks(query, table_t, out, starts, negate)
         return out

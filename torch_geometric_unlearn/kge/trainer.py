@@ -15,7 +15,8 @@ from torch import Tensor
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
-from ..datasets.kg import check_kg, to_triples, triple_keys
+from ..datasets.kg import TripleSet, check_kg, to_triples
+from .losses import sampled_loss
 from .scoring import get_scorer, load_kge_model, model_name
 
 LOSSES = ('margin', 'bce', 'self_adversarial', 'softmax', '1vsall')
@@ -159,6 +160,17 @@ def recipe(name: str) -> Dict[str, Any]:
     return copy.deepcopy(RECIPES[key])
 
 
+def default_train_config(name: str, **overrides) -> TrainConfig:
+    r"""The training config of model :obj:`name`'s recipe without
+    validation (:obj:`eval_every=0`), with :obj:`overrides` applied; the
+    :class:`TrainConfig` defaults for a model without a recipe."""
+    kw = dict(RECIPES[name.lower()]['train']) if name.lower() in RECIPES \
+        else {}
+    kw.update(eval_every=0)
+    kw.update(overrides)
+    return TrainConfig.from_dict(kw)
+
+
 def _batch_embeddings(model: torch.nn.Module, idx: Tensor) -> List[Tensor]:
     out = [model.node_emb(idx)]
     if hasattr(model, 'node_emb_im'):
@@ -207,7 +219,7 @@ class KGETrainer:
         self.best_state: Optional[Dict[str, Tensor]] = None
         self.best_mrr = -math.inf
         self.train_seconds = 0.0
-        self._train_keys: Optional[Tensor] = None
+        self._train_keys: Optional[TripleSet] = None
 
     @property
     def device(self) -> torch.device:
@@ -254,8 +266,14 @@ class KGETrainer:
         tt = torch.where(corrupt_head, t[:, None], rnd)
         return pos, neg, (hh, r[:, None].expand(B, K), tt)
 
-    def _loss(self, h: Tensor, r: Tensor, t: Tensor,
-              gen: torch.Generator) -> Tensor:
+    def loss(self, h: Tensor, r: Tensor, t: Tensor,
+             gen: torch.Generator) -> Tensor:
+        r"""The training loss of a batch of triples (head, relation and tail
+        ids, each ``[B]``) under :obj:`config.loss` (see
+        :mod:`~torch_geometric_unlearn.kge.losses`), with negatives drawn
+        from :obj:`gen` and the N3 penalty when configured. Baselines that
+        step on the model's own objective (gradient ascent, SSD) call it
+        too."""
         cfg = self.config
         model = self.model
         if cfg.loss == '1vsall':
@@ -270,35 +288,13 @@ class KGETrainer:
         else:
             pos, neg, corrupted = self._scores(h, r, t, gen)
             pos, neg = pos * cfg.score_scale, neg * cfg.score_scale
-            weight = torch.ones_like(neg)
+            weight = None
             if corrupted is not None and self._train_keys is not None:
-                keys = triple_keys(*corrupted, int(model.num_nodes),
-                                   int(model.num_relations))
-                weight = (~torch.isin(keys, self._train_keys)).float()
-            if cfg.loss == 'margin':
-                per = F.relu(cfg.margin - pos[:, None] + neg) * weight
-                loss = per.sum() / weight.sum().clamp(min=1)
-            elif cfg.loss == 'bce':
-                pos_l = F.softplus(-(pos + cfg.margin))
-                neg_l = F.softplus(neg + cfg.margin) * weight
-                loss = 0.5 * (pos_l.mean() +
-                              (neg_l.sum(1) / weight.sum(1).clamp(min=1)
-                               ).mean())
-            elif cfg.loss == 'softmax':
-                logits = torch.cat([pos[:, None] + cfg.margin,
-                                    neg + cfg.margin + torch.log(weight)], 1)
-                target = torch.zeros(pos.numel(), dtype=torch.long,
-                                     device=pos.device)
-                loss = F.cross_entropy(logits, target,
-                                       label_smoothing=cfg.label_smoothing)
-            else:  # self_adversarial
-                with torch.no_grad():
-                    att = torch.softmax(cfg.adversarial_temperature * neg, 1)
-                    att = att * weight
-                    att = att / att.sum(1, keepdim=True).clamp(min=1e-12)
-                pos_l = -F.logsigmoid(pos + cfg.margin)
-                neg_l = -(att * F.logsigmoid(-(neg + cfg.margin))).sum(1)
-                loss = 0.5 * (pos_l.mean() + neg_l.mean())
+                weight = (~self._train_keys.contains(*corrupted)).float()
+            loss = sampled_loss(cfg.loss, pos, neg, margin=cfg.margin,
+                                weight=weight,
+                                temperature=cfg.adversarial_temperature,
+                                label_smoothing=cfg.label_smoothing)
         if cfg.regularization > 0:
             ents = torch.cat([h, t])
             reg = sum(e.abs().pow(3).sum()
@@ -359,8 +355,7 @@ class KGETrainer:
             raise ValueError('cannot train on an empty graph')
         self._train_keys = None
         if cfg.filtered_negatives:
-            self._train_keys = torch.sort(
-                triple_keys(h_all, r_all, t_all, n, R)).values
+            self._train_keys = TripleSet.from_ids(h_all, r_all, t_all, n, R)
         evaluator = None
         if valid is not None and cfg.eval_every > 0:
             from .evaluate import LinkPredictionEvaluator
@@ -387,7 +382,7 @@ class KGETrainer:
             for i in range(0, E, cfg.batch_size):
                 idx = perm[i:i + cfg.batch_size]
                 self.optimizer.zero_grad(set_to_none=True)
-                loss = self._loss(h_all[idx], r_all[idx], t_all[idx], gen)
+                loss = self.loss(h_all[idx], r_all[idx], t_all[idx], gen)
                 loss.backward()
                 self.optimizer.step()
                 total += float(loss.detach())
@@ -448,7 +443,9 @@ class KGETrainer:
         return trainer
 
 
-def _model_kwargs(model: torch.nn.Module) -> Dict[str, Any]:
+def model_kwargs_of(model: torch.nn.Module) -> Dict[str, Any]:
+    r"""The constructor arguments that rebuild :obj:`model`'s
+    architecture (see :func:`load_kge_model`)."""
     kw: Dict[str, Any] = {
         'num_nodes': int(model.num_nodes),
         'num_relations': int(model.num_relations),
@@ -481,7 +478,7 @@ def save_checkpoint(path: str, model: torch.nn.Module,
         'format': 'torch_geometric_unlearn.kge/1',
         'model': model.state_dict(),
         'model_name': model_name(model),
-        'model_kwargs': dict(model_kwargs or _model_kwargs(model)),
+        'model_kwargs': dict(model_kwargs or model_kwargs_of(model)),
         'entity_vocab': as_list(entity_vocab),
         'relation_vocab': as_list(relation_vocab),
         'train_config': train_config or {},
@@ -521,4 +518,5 @@ def load_checkpoint(path: str, map_location='cpu') -> Dict[str, Any]:
 
 
 __all__ = ['TrainConfig', 'KGETrainer', 'RECIPES', 'recipe',
+           'default_train_config', 'model_kwargs_of',
            'save_checkpoint', 'load_checkpoint', 'model_from_checkpoint']

@@ -1,7 +1,16 @@
-r"""MetaEU: meta-learned knowledge graph embedding unlearning."""
+r"""MetaEU: meta-learned knowledge graph embedding unlearning.
+
+* :mod:`.config` -- :class:`MetaEUConfig` and the per-model defaults,
+* :mod:`.episodes` -- simulated deletions for meta-training,
+* :mod:`.training` -- meta-training (:meth:`MetaEU.fit`),
+* :mod:`.unlearning` -- serving a request (:meth:`MetaEU.unlearn`),
+* :mod:`.metaeu` -- the :class:`MetaEU` class and persistence.
+"""
+from ..unlearner import UnlearningRecord, UnlearningResult
+from .config import LOSS_DEFAULTS, MODEL_DEFAULTS, REFINE_LR, MetaEUConfig
 from .episodes import Episode, EpisodeSampler, Incidence
-from .metaeu import (LOSS_DEFAULTS, MetaEU, MetaEUConfig, UnlearningRecord,
-                     UnlearningResult)
+from .metaeu import MetaEU
+from .unlearning import Neighbourhood
 
 __all__ = [
     'MetaEU',
@@ -11,5 +20,8 @@ __all__ = [
     'EpisodeSampler',
     'Episode',
     'Incidence',
+    'Neighbourhood',
     'LOSS_DEFAULTS',
+    'MODEL_DEFAULTS',
+    'REFINE_LR',
 ]

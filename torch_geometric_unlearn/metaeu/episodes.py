@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 import torch
+from torch_geometric.index import index2ptr
 from torch import Tensor
 
 
@@ -22,9 +23,8 @@ class Incidence:
         ids = torch.arange(num_edges).repeat(2)
         order = torch.argsort(keys, stable=True)
         self.edge_ids = ids[order]
-        self.degree = torch.bincount(keys, minlength=num_nodes)
-        self.rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
-        self.rowptr[1:] = torch.cumsum(self.degree, 0)
+        self.rowptr = index2ptr(keys[order], num_nodes)
+        self.degree = self.rowptr.diff()
 
     def sample(self, nodes: Tensor, cap: Optional[int],
                generator: Optional[torch.Generator] = None) -> Tensor:

@@ -6,10 +6,11 @@ from .data import *  # noqa: F401,F403
 from .data import __all__ as _data_all
 from .evaluate import ranking_metrics, embedding_score_fn
 from .models import (MF, LightGCNRec, bipartite_adjacency, make_recommender,
-                     RECOMMENDERS)
+                     RECOMMENDER_NAMES)
 from .train import RecTrainConfig, train_bpr, build_recommender
 from .eemu import (RecUnlearner, EEMU, EEMUConfig, SISARec, RetrainRec,
-                   FineTuneRec, assign_shards, REC_METHODS)
+                   FineTuneRec, ShardedRecUnlearner, assign_shards,
+                   REC_METHODS)
 
 __all__ = list(_data_all) + [
     'ranking_metrics',
@@ -18,7 +19,7 @@ __all__ = list(_data_all) + [
     'LightGCNRec',
     'bipartite_adjacency',
     'make_recommender',
-    'RECOMMENDERS',
+    'RECOMMENDER_NAMES',
     'RecTrainConfig',
     'train_bpr',
     'build_recommender',
@@ -28,6 +29,7 @@ __all__ = list(_data_all) + [
     'SISARec',
     'RetrainRec',
     'FineTuneRec',
+    'ShardedRecUnlearner',
     'assign_shards',
     'REC_METHODS',
 ]

@@ -36,12 +36,16 @@ from typing import Any, Dict, List, Optional
 import torch
 from torch import Tensor
 
+from torch_geometric.index import index2ptr
+
+from ..unlearner import UnlearningRecord, register_method
 from .models import make_optimizer
 from .train import (RecTrainConfig, bpr_loss, build_recommender, canonical,
                     deterministic, pair_keys, sample_negatives, train_bpr)
 
 __all__ = ['RecUnlearner', 'EEMU', 'EEMUConfig', 'SISARec', 'RetrainRec',
-           'FineTuneRec', 'assign_shards', 'REC_METHODS']
+           'FineTuneRec', 'ShardedRecUnlearner', 'assign_shards',
+           'REC_METHODS']
 
 
 def assign_shards(num_users: int, num_shards: int, seed: int = 0) -> Tensor:
@@ -64,10 +68,8 @@ def _shard_seed(seed: int, shard: int) -> int:
 
 def _csr(edge_index: Tensor, num_users: int):
     r"""(ptr, items) of canonically ordered interactions."""
-    deg = torch.bincount(edge_index[0], minlength=num_users)
-    ptr = torch.zeros(num_users + 1, dtype=torch.long)
-    ptr[1:] = deg.cumsum(0)
-    return ptr, deg
+    ptr = index2ptr(edge_index[0], num_users)
+    return ptr, ptr.diff()
 
 
 def _gather(ptr: Tensor, deg: Tensor, users: Tensor):
@@ -123,7 +125,10 @@ class RecUnlearner:
     user ids, item ids); ``scores(users)`` returns the score of every item
     for each user (shape :math:`(B, |\mathcal{I}|)`); ``unlearn(user,
     items=None)`` forgets some or all of a user's interactions and returns
-    a record with the wall time. The caller's tensors are never modified.
+    an :class:`~torch_geometric_unlearn.unlearner.UnlearningRecord` (the
+    forgotten pairs, the users, the wall time and, in its details, e.g. the
+    retrained shards and whether the method is exact). The caller's tensors
+    are never modified.
     """
     name = 'base'
     #: Whether the result equals a model trained on the retained data.
@@ -140,6 +145,8 @@ class RecUnlearner:
         self._device = torch.device(self.config.device)
         self._edge_index: Optional[Tensor] = None
         self.fit_seconds = 0.0
+        #: The records of every deletion served, in order.
+        self.records: List[UnlearningRecord] = []
 
     # --------------------------------------------------------------- data
     @property
@@ -179,7 +186,7 @@ class RecUnlearner:
         return self
 
     def unlearn(self, user: int, items: Optional[Any] = None
-                ) -> Dict[str, Any]:
+                ) -> UnlearningRecord:
         r"""Forgets :obj:`items` of :obj:`user` (every interaction of the
         user when :obj:`items` is :obj:`None`).
 
@@ -211,7 +218,7 @@ class RecUnlearner:
         pairs = torch.stack([torch.full_like(items, user), items])
         return self.unlearn_pairs(pairs)
 
-    def unlearn_pairs(self, pairs: Tensor) -> Dict[str, Any]:
+    def unlearn_pairs(self, pairs: Tensor) -> UnlearningRecord:
         r"""Forgets the interactions :obj:`pairs` (shape :math:`(2, K)`),
         which must all be present."""
         self._check_fitted()
@@ -227,10 +234,18 @@ class RecUnlearner:
         start = time.perf_counter()
         old = self._edge_index
         self._edge_index = old[:, ~torch.isin(keys, drop)]
-        record = self._unlearn(pairs) or {}
-        record.update(method=self.name, forgotten=int(pairs.size(1)),
-                      users=torch.unique(pairs[0]).tolist(),
-                      seconds=time.perf_counter() - start, exact=self.exact)
+        details = self._unlearn(pairs) or {}
+        users = torch.unique(pairs[0])
+        details.update(forgotten=int(pairs.size(1)), users=users.tolist(),
+                       exact=self.exact)
+        seconds = time.perf_counter() - start
+        record = UnlearningRecord(
+            request=f'{type(self).__name__}: {pairs.size(1)} interaction(s) '
+            f'of {users.numel()} user(s)',
+            forget_triples=torch.empty(0, 3, dtype=torch.long),
+            affected=users, seconds=seconds, timings={'total': seconds},
+            method=self.name, forget_pairs=pairs, details=details)
+        self.records.append(record)
         return record
 
     def scores(self, users: Tensor) -> Tensor:
@@ -262,6 +277,7 @@ class RecUnlearner:
 # ---------------------------------------------------------------------------
 # Unsharded references
 # ---------------------------------------------------------------------------
+@register_method('retrain', kind='rec')
 class RetrainRec(RecUnlearner):
     r"""The unsharded base recommender; a deletion retrains it from scratch
     on the retained interactions (exact, and the cost every other method is
@@ -289,6 +305,7 @@ class RetrainRec(RecUnlearner):
         return U[users.to(self._device)] @ item.t()
 
 
+@register_method('finetune', kind='rec')
 class FineTuneRec(RetrainRec):
     r"""Approximate reference: after a deletion the unsharded model keeps
     training on the retained interactions for :obj:`finetune_epochs`."""
@@ -358,7 +375,11 @@ class EEMUConfig(RecTrainConfig):
         return asdict(self)
 
 
-class _Sharded(RecUnlearner):
+class ShardedRecUnlearner(RecUnlearner):
+    r"""The shared machinery of the sharded methods (:class:`EEMU`,
+    :class:`SISARec`): a seeded user-to-shard assignment, one model per
+    shard built by :meth:`build_shard`, and deletions that rebuild only the
+    touched shards."""
     exact = True
 
     def __init__(self, num_users: int, num_items: int,
@@ -373,6 +394,10 @@ class _Sharded(RecUnlearner):
                                       self.config.seed)
         self.shards = torch.nn.ModuleList()
         self.shard_seconds: List[float] = []
+
+    def build_shard(self, s: int, edges: Tensor) -> torch.nn.Module:
+        r"""Shard :obj:`s`'s model trained from scratch on :obj:`edges`."""
+        raise NotImplementedError
 
     def shard_edges(self, shard: int) -> Tensor:
         r"""The current interactions of :obj:`shard` (canonical order)."""
@@ -390,7 +415,7 @@ class _Sharded(RecUnlearner):
 
     def _train_shard(self, s: int) -> None:
         start = time.perf_counter()
-        self.shards[s] = self._build_shard(s, self.shard_edges(s))
+        self.shards[s] = self.build_shard(s, self.shard_edges(s))
         self.shard_seconds[s] = time.perf_counter() - start
         self._emb.pop(s, None)  # the other shards' caches stay valid
 
@@ -421,14 +446,17 @@ class _Shard(torch.nn.Module):
         self.u0 = torch.nn.Parameter(torch.zeros(dim, device=device))
 
 
-class SISARec(_Sharded):
+@register_method('sisa', kind='rec')
+class SISARec(ShardedRecUnlearner):
     r"""Plain SISA for recommendation (`"Machine Unlearning"
     <https://arxiv.org/abs/1912.03817>`_, Bourtoule et al. 2021): the same
     user shards as :class:`EEMU`, each base model trained with plain BPR on
     its shard, and a user served by its own shard. Exact."""
     name = 'sisa'
 
-    def _build_shard(self, s: int, edges: Tensor) -> torch.nn.Module:
+    def build_shard(self, s: int, edges: Tensor) -> torch.nn.Module:
+        r"""Shard :obj:`s`'s model trained from scratch on :obj:`edges`
+        with the shard's seed (what a deletion reruns)."""
         seed = _shard_seed(self.config.seed, s)
         model = build_recommender(self.config, self.num_users,
                                   self.num_items, seed=seed)
@@ -449,7 +477,8 @@ class SISARec(_Sharded):
         return out
 
 
-class EEMU(_Sharded):
+@register_method('eemu', kind='rec')
+class EEMU(ShardedRecUnlearner):
     r"""Exact, meta-learned unlearning for recommendation (`"Meta-Learn to
     Unlearn: Enhanced Exact Machine Unlearning in Recommendation Systems
     with Meta-Learning" <https://petsymposium.org/popets/2025/>`_,
@@ -474,7 +503,9 @@ class EEMU(_Sharded):
     """
     name = 'eemu'
 
-    def _build_shard(self, s: int, edges: Tensor) -> torch.nn.Module:
+    def build_shard(self, s: int, edges: Tensor) -> torch.nn.Module:
+        r"""Shard :obj:`s`'s meta-learned model trained from scratch on
+        :obj:`edges` with the shard's seed (what a deletion reruns)."""
         cfg = self.config
         seed = _shard_seed(cfg.seed, s)
         shard = _Shard(build_recommender(cfg, self.num_users,

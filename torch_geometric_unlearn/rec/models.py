@@ -19,10 +19,12 @@ from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.nn.models import LightGCN
+from torch_geometric.utils import to_torch_csr_tensor
 
 __all__ = ['MF', 'LightGCNRec', 'bipartite_adjacency', 'make_recommender',
-           'make_optimizer', 'RECOMMENDERS']
+           'make_optimizer', 'RECOMMENDER_NAMES']
 
 
 class MF(torch.nn.Module):
@@ -83,17 +85,11 @@ def bipartite_adjacency(edge_index: Tensor, num_users: int,
     nodes have empty rows)."""
     n = num_users + num_items
     u, i = edge_index[0], edge_index[1] + num_users
-    row = torch.cat([u, i])
-    col = torch.cat([i, u])
-    deg = torch.bincount(row, minlength=n).to(torch.float)
-    inv = deg.pow(-0.5)
-    inv[deg == 0] = 0.
-    w = inv[row] * inv[col]
-    adj = torch.sparse_coo_tensor(torch.stack([row, col]), w, (n, n),
-                                  check_invariants=False)
+    both = torch.stack([torch.cat([u, i]), torch.cat([i, u])])
+    both, weight = gcn_norm(both, num_nodes=n, add_self_loops=False)
     with warnings.catch_warnings():  # "sparse CSR support is in beta"
         warnings.simplefilter('ignore', UserWarning)
-        return adj.coalesce().to_sparse_csr()
+        return to_torch_csr_tensor(both, weight, size=(n, n))
 
 
 class LightGCNRec(torch.nn.Module):
@@ -165,17 +161,17 @@ class LightGCNRec(torch.nn.Module):
                 f'layers={self.num_layers})')
 
 
-#: Base recommenders by name.
-RECOMMENDERS = {'mf': MF, 'lightgcn': LightGCNRec}
+#: The names of the base recommenders.
+RECOMMENDER_NAMES = ('mf', 'lightgcn')
 
 
 def make_recommender(name: str, num_users: int, num_items: int,
                      embedding_dim: int = 64, num_layers: int = 3
                      ) -> torch.nn.Module:
     r"""Builds a base recommender by name (``'mf'`` or ``'lightgcn'``)."""
-    if name not in RECOMMENDERS:
+    if name not in RECOMMENDER_NAMES:
         raise ValueError(f"unknown recommender '{name}' (choose from "
-                         f"{', '.join(RECOMMENDERS)})")
+                         f"{', '.join(RECOMMENDER_NAMES)})")
     if name == 'mf':
         return MF(num_users, num_items, embedding_dim)
     return LightGCNRec(num_users, num_items, embedding_dim, num_layers)

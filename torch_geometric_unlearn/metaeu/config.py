@@ -1,0 +1,171 @@
+r"""The hyper-parameters of :class:`~torch_geometric_unlearn.MetaEU` and
+their per-model defaults."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Dict, Optional
+
+__all__ = ['MetaEUConfig', 'LOSS_DEFAULTS', 'MODEL_DEFAULTS', 'REFINE_LR',
+           'FORMAT']
+
+FORMAT = 'torch_geometric_unlearn.metaeu/1'
+
+#: Default logit scale and margin of the meta-training loss per model: the
+#: logits are ``score_scale * score + margin`` (as in the KGE trainer's
+#: default recipes).
+LOSS_DEFAULTS = {
+    'transe': (8.0, 6.0),
+    'rotate': (1.0, 0.0),
+    'distmult': (1.0, 0.0),
+    'complex': (1.0, 0.0),
+}
+
+
+#: Per-model defaults of :meth:`MetaEUConfig.for_model`: the softmax loss
+#: suits the dot-product models (DistMult, ComplEx), the self-adversarial
+#: loss the distance models (TransE, RotatE).
+MODEL_DEFAULTS: Dict[str, Dict[str, Any]] = {
+    'transe': dict(loss='self_adversarial'),
+    'rotate': dict(loss='self_adversarial'),
+    'distmult': dict(loss='softmax'),
+    'complex': dict(loss='softmax'),
+}
+
+
+#: Default learning rate of the MetaEU-FT refinement per model.
+REFINE_LR = {'transe': 1e-3, 'rotate': 1e-2, 'distmult': 1e-3,
+             'complex': 1e-3}
+
+
+@dataclass
+class MetaEUConfig:
+    r"""Hyper-parameters of :class:`MetaEU` (all JSON-able).
+
+    Args:
+        hidden_channels (int): Hidden size of NEEM. (default: :obj:`64`)
+        num_layers (int): NEEM layers. (default: :obj:`3`)
+        num_bases (int): Bases of NEEM's relation weights.
+            (default: :obj:`4`)
+        num_passes (int): Generation passes (see
+            :class:`~torch_geometric_unlearn.nn.EmbeddingGenerator`).
+            (default: :obj:`1`)
+        use_implied (bool): Give the generator the KGE model's implied
+            representations (e.g. :math:`\mathbf{t} - \mathbf{r}`). Without
+            them it starts from RAEEG alone. (default: :obj:`True`)
+        episodes (int): Meta-training episodes. (default: :obj:`1000`)
+        episode_forget (int): Pseudo-forgotten triples per episode (more
+            makes episodes look like larger requests, where many neighbours
+            of an affected entity are affected too). (default: :obj:`256`)
+        max_edges (int): Triples drawn per target entity in an episode.
+            (default: :obj:`32`)
+        query_ratio (float): Share of a target's triples hidden as queries.
+            (default: :obj:`0.25`)
+        forget_queries (bool): Score the pseudo-forgotten triples as queries
+            too (see :class:`EpisodeSampler`). (default: :obj:`False`)
+        num_negatives (int): Shared random negatives per episode.
+            (default: :obj:`256`)
+        loss (str): :obj:`"self_adversarial"` (RotatE's self-adversarial
+            negative sampling) or :obj:`"softmax"`.
+            (default: :obj:`"self_adversarial"`)
+        score_scale (float, optional): Logit scale (default per model, see
+            :data:`LOSS_DEFAULTS`).
+        margin (float, optional): Logit offset (default per model).
+        adversarial_temperature (float): :math:`\alpha`. (default: :obj:`1.0`)
+        lr (float): Adam learning rate. (default: :obj:`1e-3`)
+        weight_decay (float): (default: :obj:`0.0`)
+        eval_every (int): Validate every this many episodes.
+            (default: :obj:`100`)
+        val_episodes (int): Held-out validation episodes.
+            (default: :obj:`8`)
+        val_negatives (int): Random negatives that validation ranks a query
+            against. (default: :obj:`500`)
+        patience (int): Stop after this many validations without
+            improvement (0: never). (default: :obj:`5`)
+        max_minutes (float): Wall-time limit of :meth:`MetaEU.fit` (0: none).
+            (default: :obj:`0`)
+        num_hops (int): Default expansion of the affected entities at
+            unlearning time. (default: :obj:`0`)
+        ensemble (int): Default ensemble size :math:`K`. (default: :obj:`1`)
+        ensemble_dropout (float): Support-triple dropout of each ensemble
+            member when :math:`K > 1`. (default: :obj:`0.1`)
+        unlearn_max_edges (int, optional): At unlearning time the message
+            passing reads at most this many (seeded random) retained triples
+            per affected entity -- meta-training sees at most
+            :obj:`max_edges` -- while the implied mean reads all of them
+            (:obj:`None`: all). (default: :obj:`32`)
+        refine_steps (int): Default MetaEU-FT refinement steps.
+            (default: :obj:`0`)
+        refine_lr (float, optional): Adam learning rate of the refinement
+            (default per model, see :data:`REFINE_LR`).
+        refine_batch_size (int): Retained triples per refinement step
+            (scored against :obj:`num_negatives` random entities and as many
+            refined rows). (default: :obj:`1024`)
+        seed (int): Random seed. (default: :obj:`0`)
+    """
+    hidden_channels: int = 64
+    num_layers: int = 3
+    num_bases: int = 4
+    num_passes: int = 1
+    use_implied: bool = True
+    episodes: int = 1000
+    episode_forget: int = 256
+    max_edges: int = 32
+    query_ratio: float = 0.25
+    forget_queries: bool = False
+    num_negatives: int = 256
+    loss: str = 'self_adversarial'
+    score_scale: Optional[float] = None
+    margin: Optional[float] = None
+    adversarial_temperature: float = 1.0
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    eval_every: int = 100
+    val_episodes: int = 8
+    val_negatives: int = 500
+    patience: int = 5
+    max_minutes: float = 0.0
+    num_hops: int = 0
+    ensemble: int = 1
+    ensemble_dropout: float = 0.1
+    unlearn_max_edges: Optional[int] = 32
+    refine_steps: int = 0
+    refine_lr: Optional[float] = None
+    refine_batch_size: int = 1024
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.loss not in ('self_adversarial', 'softmax'):
+            raise ValueError(f"unknown loss '{self.loss}' (expected "
+                             f"'self_adversarial' or 'softmax')")
+        for name in ('hidden_channels', 'num_layers', 'num_bases',
+                     'num_passes', 'episode_forget', 'max_edges',
+                     'num_negatives', 'val_negatives', 'ensemble'):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"'{name}' must be >= 1")
+        for name in ('episodes', 'eval_every', 'val_episodes', 'patience',
+                     'num_hops', 'refine_steps'):
+            if int(getattr(self, name)) < 0:
+                raise ValueError(f"'{name}' must be >= 0")
+        if not 0.0 <= self.ensemble_dropout < 1.0:
+            raise ValueError("'ensemble_dropout' must lie in [0, 1)")
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> 'MetaEUConfig':
+        names = {f.name for f in fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f'unknown MetaEU options: {sorted(unknown)}')
+        return cls(**d)
+
+    @classmethod
+    def for_model(cls, model: str, **overrides) -> 'MetaEUConfig':
+        r"""The default config for a KGE model (:obj:`"transe"`,
+        :obj:`"distmult"`, :obj:`"complex"` or :obj:`"rotate"`, see
+        :data:`MODEL_DEFAULTS`); keyword arguments override fields."""
+        key = str(model).lower()
+        if key not in MODEL_DEFAULTS:
+            raise ValueError(f"unknown KGE model '{model}' (expected one of "
+                             f"{', '.join(MODEL_DEFAULTS)})")
+        d = dict(MODEL_DEFAULTS[key])
+        d.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(d)

@@ -1,0 +1,209 @@
+r"""Meta-training of :class:`~torch_geometric_unlearn.MetaEU` ("learn to
+unlearn"): episodes of simulated deletions on the frozen KGE model, the
+episode loss, validation and early stopping."""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from ..datasets.kg import TripleSet
+from ..kge.evaluate import rank_against_negatives
+from ..kge.scoring import KGEScorer, get_scorer
+from .episodes import Episode, EpisodeSampler
+
+__all__ = ['MetaTraining']
+
+
+class MetaTraining:
+    r"""The meta-training half of :class:`~torch_geometric_unlearn.MetaEU`
+    (a mixin: it uses the generator, the scoring helpers and the config of
+    the class it is mixed into)."""
+
+    def _episode_loss(self, scorer: KGEScorer, ep: Episode,
+                      neg: Tensor) -> Tensor:
+        dev = scorer.device
+        nodes = ep.nodes.to(dev)
+        out = self._generate(scorer, nodes, ep.affected.to(dev),
+                             ep.support_index.to(dev),
+                             ep.support_type.to(dev))
+        qi = ep.query_index.to(dev)
+        rel = ep.query_type.to(dev)
+        extra, head_mask, tail_mask = self._episode_extra(out, ep, qi, rel)
+        return self._triple_loss(scorer, out[qi[0]], rel, out[qi[1]], neg,
+                                 extra, head_mask, tail_mask)
+
+    def _true_masks(self, head: Tensor, rel: Tensor, tail: Tensor,
+                    cand: Tensor):
+        r"""``[Q, T]`` masks of the candidate entities :obj:`cand` that are
+        true tails of ``(head, rel, ?)`` / true heads of ``(?, rel, tail)``
+        in the current training graph."""
+        known = self._known_triples()
+        head, rel, tail, cand = (x.cpu() for x in (head, rel, tail, cand))
+        head_mask = known.contains(cand[None, :], rel[:, None], tail[:, None])
+        tail_mask = known.contains(head[:, None], rel[:, None], cand[None, :])
+        return head_mask, tail_mask
+
+    def _known_triples(self) -> TripleSet:
+        r"""The current training graph's triples (cached per graph)."""
+        cache = getattr(self, '_known_cache', None)
+        if cache is None or cache[0] is not self.data:
+            cache = (self.data, TripleSet.from_data(
+                self.data, int(self.model.num_relations)))
+            self._known_cache = cache
+        return cache[1]
+
+    def _episode_extra(self, out: Tensor, ep: Episode, qi: Tensor,
+                       rel: Tensor):
+        r"""The generated rows of an episode as extra negatives, with the
+        masks of those that are true answers of a query."""
+        idx = ep.affected.nonzero().view(-1)
+        head_mask, tail_mask = self._true_masks(
+            ep.nodes[qi[0].cpu()], rel, ep.nodes[qi[1].cpu()], ep.nodes[idx])
+        dev = out.device
+        return out[idx.to(dev)], head_mask.to(dev), tail_mask.to(dev)
+
+    @torch.no_grad()
+    def _validate(self, scorer: KGEScorer, episodes: Sequence[Episode],
+                  neg_ids: Tensor, use_base: bool = False) -> float:
+        r"""Mean reciprocal rank of the hidden query triples of validation
+        episodes among random negatives and the episode's generated rows
+        (both directions)."""
+        neg = scorer.represent(scorer.param_rows(neg_ids))
+        rr = []
+        dev = scorer.device
+        for ep in episodes:
+            if ep.query_type.numel() == 0:
+                continue
+            nodes = ep.nodes.to(dev)
+            x = scorer.represent(scorer.param_rows(nodes))
+            out, base = self.generator(
+                x, ep.support_index.to(dev), ep.support_type.to(dev),
+                ep.affected.to(dev), implied=self._implied(scorer),
+                return_base=True)
+            if use_base:
+                out = base
+            qi = ep.query_index.to(dev)
+            rel = ep.query_type.to(dev)
+            extra, head_mask, tail_mask = self._episode_extra(out, ep, qi,
+                                                              rel)
+            for p, n in self._scores(scorer, out[qi[0]], rel, out[qi[1]],
+                                     neg, extra, head_mask, tail_mask):
+                rr.append(rank_against_negatives(p, n).reciprocal())
+        if not rr:
+            return float('nan')
+        return float(torch.cat(rr).mean())
+
+    def fit(self, episodes: Optional[int] = None,
+            checkpoint: Optional[str] = None) -> List[Dict[str, float]]:
+        r"""Meta-trains the generator on simulated deletions ("learn to
+        unlearn") with the KGE model frozen.
+
+        Each episode pseudo-forgets random triples of the current training
+        graph, hides a share of the targets' other triples as queries and
+        trains the generator to score the queries of the generated
+        representations above random negatives through the KGE model's own
+        scoring function. Every :obj:`eval_every` episodes the MRR of the
+        hidden queries of fixed held-out episodes is measured; the best
+        generator state is kept (the untrained generator, i.e. the
+        learning-free mean estimate, is the first candidate), and training
+        stops after :obj:`patience` validations without improvement.
+
+        Args:
+            episodes (int, optional): Number of episodes (default: the
+                config's).
+            checkpoint (str, optional): Save the best MetaEU here whenever
+                validation improves. (default: :obj:`None`)
+
+        Returns:
+            The history: one dict per validation.
+        """
+        c = self.config
+        total = c.episodes if episodes is None else int(episodes)
+        scorer = get_scorer(self.model)
+        dev = scorer.device
+        flags = self._freeze(self.model)
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            g = torch.Generator().manual_seed(c.seed)
+            sampler = EpisodeSampler(self.data.edge_index, self.data.edge_type,
+                                     self.data.num_nodes, c.episode_forget,
+                                     c.max_edges, c.query_ratio,
+                                     c.forget_queries)
+            gv = torch.Generator().manual_seed(c.seed + 7919)
+            val_eps = [sampler.sample(gv) for _ in range(c.val_episodes)]
+            val_neg = torch.randint(self.data.num_nodes, (c.val_negatives, ),
+                                    generator=gv).to(dev)
+            opt = torch.optim.Adam(self.generator.parameters(), lr=c.lr,
+                                   weight_decay=c.weight_decay)
+            start = time.perf_counter()
+            best, best_state, bad = -math.inf, None, 0
+            if val_eps and c.eval_every > 0:
+                self.generator.eval()
+                base_mrr = self._validate(scorer, val_eps, val_neg,
+                                          use_base=True)
+                mrr = self._validate(scorer, val_eps, val_neg)
+                self.history.append(dict(episode=0, val_mrr=mrr,
+                                         base_mrr=base_mrr, loss=math.nan,
+                                         seconds=0.0))
+                best = mrr
+                best_state = copy.deepcopy(self.generator.state_dict())
+            bar = tqdm(range(1, total + 1), desc='meta-training',
+                       disable=not self.progress)
+            running = []
+            for step in bar:
+                self.generator.train()
+                ep = sampler.sample(g)
+                if ep.query_type.numel() == 0:
+                    continue
+                neg_ids = torch.randint(self.data.num_nodes,
+                                        (c.num_negatives, ), generator=g)
+                neg = scorer.represent(scorer.param_rows(neg_ids.to(dev)))
+                loss = self._episode_loss(scorer, ep, neg)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                running.append(float(loss.detach()))
+                elapsed = time.perf_counter() - start
+                out_of_time = c.max_minutes > 0 and \
+                    elapsed > 60 * c.max_minutes
+                if val_eps and c.eval_every > 0 and (
+                        step % c.eval_every == 0 or step == total
+                        or out_of_time):
+                    self.generator.eval()
+                    mrr = self._validate(scorer, val_eps, val_neg)
+                    self.history.append(dict(
+                        episode=step, val_mrr=mrr,
+                        loss=sum(running) / max(len(running), 1),
+                        seconds=elapsed))
+                    running = []
+                    bar.set_postfix(val_mrr=f'{mrr:.4f}')
+                    if mrr > best:
+                        best, bad = mrr, 0
+                        best_state = copy.deepcopy(
+                            self.generator.state_dict())
+                        if checkpoint:
+                            self.save(checkpoint)
+                    else:
+                        bad += 1
+                        if c.patience and bad >= c.patience:
+                            break
+                if out_of_time:
+                    break
+            bar.close()
+            if best_state is not None:
+                self.generator.load_state_dict(best_state)
+            self.generator.eval()
+            self.fit_seconds += time.perf_counter() - start
+            if checkpoint and best_state is None:
+                self.save(checkpoint)
+        finally:
+            self._unfreeze(self.model, flags)
+            self.model.train(was_training)
+        return self.history

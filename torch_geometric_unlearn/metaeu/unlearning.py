@@ -1,0 +1,278 @@
+r"""Serving a deletion request with a meta-trained
+:class:`~torch_geometric_unlearn.MetaEU`: the transform, the affected
+entities' neighbourhood, one generator pass (or an ensemble), the optional
+MetaEU-FT refinement, and writing the rows."""
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Dict, Optional
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from ..kge.scoring import KGEScorer, get_scorer
+from ..unlearner import UnlearningRecord, UnlearningResult, request_transform
+from .config import REFINE_LR
+
+__all__ = ['Unlearning', 'Neighbourhood']
+
+
+@dataclass
+class Neighbourhood:
+    r"""The retained triples incident to the affected entities of a
+    request, on a local node set.
+
+    Attributes:
+        nodes (Tensor): Global ids of the local nodes ``[n]``.
+        affected_local (Tensor): Local positions of the affected entities,
+            in the order of the request's affected ids ``[A]``.
+        affected_mask (Tensor): Boolean ``[n]`` mask of the affected nodes.
+        edge_index (Tensor): Local ``[2, E]`` (head, tail) of the triples.
+        edge_type (Tensor): Their relations ``[E]``.
+        edge_index_global (Tensor): The same triples in global ids
+            ``[2, E]``.
+    """
+    nodes: Tensor
+    affected_local: Tensor
+    affected_mask: Tensor
+    edge_index: Tensor
+    edge_type: Tensor
+    edge_index_global: Tensor
+
+
+class _Clock:
+    r"""Wall time per stage of a request."""
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.timings: Dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = now - self.last
+        self.last = now
+
+    def total(self) -> float:
+        self.timings['total'] = time.perf_counter() - self.start
+        return self.timings['total']
+
+
+class Unlearning:
+    r"""The unlearning half of :class:`~torch_geometric_unlearn.MetaEU` (a
+    mixin: it uses the generator, the scoring helpers and the config of the
+    class it is mixed into)."""
+
+    def unlearn(self, triples: Optional[Tensor] = None, *,
+                edge_ids=None, entities=None, relations=None,
+                num_hops: Optional[int] = None,
+                ensemble: Optional[int] = None,
+                refine_steps: Optional[int] = None,
+                inplace: bool = False) -> UnlearningResult:
+        r"""Forgets a set of triples.
+
+        The deletion transform removes the request from the current
+        training graph (:attr:`data`) and marks the affected entities; the
+        generator then rebuilds their representations from the retained
+        triples around them in one forward pass (or the mean of
+        :obj:`ensemble` passes with random support dropout), optionally
+        refined for :obj:`refine_steps` Adam steps on their retained triples
+        (MetaEU-FT). The rows are written into a copy of :attr:`model`
+        (into :attr:`model` itself when :obj:`inplace`), which becomes the
+        current model for the next request.
+
+        Give exactly one of:
+
+        Args:
+            triples (torch.Tensor, optional): ``(head, relation, tail)``
+                rows ``[F, 3]``.
+            edge_ids (torch.Tensor, optional): Edge ids into :attr:`data`.
+            entities (int or list, optional): Forget every triple of these.
+            relations (int or list, optional): Forget every triple of these.
+
+        and optionally:
+
+        Args:
+            num_hops (int, optional): Expand the affected set by this many
+                hops over the retained graph (default: the config's).
+            ensemble (int, optional): Ensemble size :math:`K` (default: the
+                config's).
+            refine_steps (int, optional): MetaEU-FT steps (default: the
+                config's).
+            inplace (bool, optional): Write into :attr:`model` instead of a
+                copy. (default: :obj:`False`)
+
+        Returns:
+            :class:`UnlearningResult` with the new model, the retained graph
+            and an :class:`UnlearningRecord`.
+        """
+        c = self.config
+        num_hops = c.num_hops if num_hops is None else int(num_hops)
+        ensemble = c.ensemble if ensemble is None else int(ensemble)
+        refine = c.refine_steps if refine_steps is None else int(refine_steps)
+        if ensemble < 1 or refine < 0:
+            raise ValueError('ensemble must be >= 1 and refine_steps >= 0')
+        clock = _Clock()
+        transform, what = request_transform(triples, edge_ids, entities,
+                                            relations, num_hops)
+        out = transform(self.data)
+        forget_triples, affected, retained = self._split_request(out)
+        clock.lap('transform')
+        hood = self._neighbourhood(out, affected)
+        clock.lap('subgraph')
+        target = self.model if inplace else copy.deepcopy(self.model)
+        scorer = get_scorer(target)
+        flags = self._freeze(target)
+        try:
+            rows = self._generate_rows(scorer, hood, ensemble)
+            clock.lap('generate')
+            if refine > 0 and affected.numel() > 0:
+                rows = self._refine(scorer, affected.to(scorer.device), rows,
+                                    hood.edge_index_global.to(scorer.device),
+                                    hood.edge_type.to(scorer.device), refine)
+            clock.lap('refine')
+            scorer.write_rows(affected.to(scorer.device), rows)
+        finally:
+            self._unfreeze(target, flags)
+        record = UnlearningRecord(
+            request=f'{type(transform).__name__}: {what}',
+            forget_triples=forget_triples, affected=affected,
+            num_hops=num_hops, ensemble=ensemble, refine_steps=refine,
+            seconds=clock.total(), timings=clock.timings, method=self.name)
+        self.records.append(record)
+        self.model, self.data = target, retained
+        return UnlearningResult(model=target, data=retained, record=record)
+
+    def _split_request(self, out: Data):
+        r"""The forgotten triples ``[F, 3]``, the affected entity ids ``[A]``
+        and the retained graph of a deletion transform's output."""
+        fei, fet = out.forget_edge_index, out.forget_edge_type
+        forget_triples = torch.stack([fei[0], fet, fei[1]], dim=1)
+        affected = out.affected_mask.nonzero().view(-1)
+        if affected.numel() > 0.5 * self.data.num_nodes:
+            warnings.warn(f'the request affects {affected.numel()} of '
+                          f'{self.data.num_nodes} entities: most rows are '
+                          f'regenerated, with few unaffected neighbours to '
+                          f'read from; retraining may be the better choice')
+        retained = Data(edge_index=out.edge_index, edge_type=out.edge_type,
+                        num_nodes=self.data.num_nodes,
+                        num_relations=self.data.num_relations)
+        return forget_triples, affected, retained
+
+    @staticmethod
+    def _neighbourhood(out: Data, affected: Tensor) -> 'Neighbourhood':
+        r"""The affected entities' retained incident triples, relabelled to
+        a local node set."""
+        inc = (out.affected_mask[out.edge_index[0]]
+               | out.affected_mask[out.edge_index[1]]).nonzero().view(-1)
+        sub_ei = out.edge_index[:, inc]
+        nodes, local = torch.unique(torch.cat([affected, sub_ei.reshape(-1)]),
+                                    return_inverse=True)
+        aff_local = local[:affected.numel()]
+        aff_mask = torch.zeros(nodes.numel(), dtype=torch.bool)
+        aff_mask[aff_local] = True
+        return Neighbourhood(nodes=nodes, affected_local=aff_local,
+                             affected_mask=aff_mask,
+                             edge_index=local[affected.numel():].view(2, -1),
+                             edge_type=out.edge_type[inc],
+                             edge_index_global=sub_ei)
+
+    def _generate_rows(self, scorer: KGEScorer, hood: 'Neighbourhood',
+                       ensemble: int) -> Tensor:
+        r"""The generated representations ``[A, D]`` of the affected
+        entities: the mean of :obj:`ensemble` generator passes, each over at
+        most :obj:`unlearn_max_edges` support triples per entity (and, for
+        :math:`K > 1`, random support dropout)."""
+        c = self.config
+        dev = scorer.device
+        nodes_d, aff_d = hood.nodes.to(dev), hood.affected_mask.to(dev)
+        ei_d, et_d = hood.edge_index.to(dev), hood.edge_type.to(dev)
+        self.generator.eval()
+        g = torch.Generator().manual_seed(c.seed)
+        outs = []
+        with torch.no_grad():
+            for _ in range(ensemble):
+                keep = self._cap_edges(hood.edge_index, hood.affected_mask,
+                                       c.unlearn_max_edges, g)
+                if ensemble > 1 and c.ensemble_dropout > 0:
+                    keep &= torch.rand(et_d.numel(), generator=g) >= \
+                        c.ensemble_dropout
+                keep = keep.to(dev)
+                outs.append(self._generate(scorer, nodes_d, aff_d,
+                                           ei_d[:, keep], et_d[keep], ei_d,
+                                           et_d))
+        return torch.stack(outs).mean(0)[hood.affected_local.to(dev)]
+
+    @staticmethod
+    def _cap_edges(edge_index: Tensor, affected: Tensor, cap: Optional[int],
+                   generator: torch.Generator) -> Tensor:
+        r"""Boolean mask of the edges kept when each affected node keeps at
+        most :obj:`cap` random incident edges (an edge stays if either of its
+        affected ends keeps it)."""
+        num_edges = edge_index.size(1)
+        keep = torch.zeros(num_edges, dtype=torch.bool)
+        if cap is None or num_edges == 0:
+            return ~keep
+        prio = torch.rand(num_edges, generator=generator)
+        ends = edge_index.reshape(-1)
+        eid = torch.arange(num_edges).repeat(2)
+        sel = affected[ends]
+        ends, eid = ends[sel], eid[sel]
+        # Sort by (end, priority): the first `cap` of each end are kept.
+        order = torch.argsort(prio[eid], stable=True)
+        order = order[torch.argsort(ends[order], stable=True)]
+        ends, eid = ends[order], eid[order]
+        first = torch.ones_like(ends, dtype=torch.bool)
+        first[1:] = ends[1:] != ends[:-1]
+        start = torch.cummax(torch.where(
+            first, torch.arange(ends.numel()), torch.zeros_like(ends)),
+            dim=0).values
+        rank = torch.arange(ends.numel()) - start
+        keep[eid[rank < cap]] = True
+        return keep
+
+    def _refine(self, scorer: KGEScorer, affected: Tensor, rows: Tensor,
+                edge_index: Tensor, edge_type: Tensor,
+                steps: int) -> Tensor:
+        r"""MetaEU-FT: a few Adam steps on the affected rows only, on their
+        retained triples against shared random negatives."""
+        c = self.config
+        n = self.data.num_nodes
+        pos_of = torch.full((n, ), -1, dtype=torch.long, device=rows.device)
+        pos_of[affected] = torch.arange(affected.numel(), device=rows.device)
+        param = torch.nn.Parameter(rows.detach().clone())
+        lr = c.refine_lr if c.refine_lr is not None else REFINE_LR.get(
+            self.model_name, 1e-3)
+        opt = torch.optim.Adam([param], lr=lr)
+        g = torch.Generator().manual_seed(c.seed + 1)
+        h, t = edge_index
+
+        def rep(idx):
+            p = pos_of[idx]
+            mine = scorer.represent(param[p.clamp(min=0)])
+            theirs = scorer.represent(scorer.param_rows(idx))
+            return torch.where((p >= 0)[:, None], mine, theirs)
+
+        batch = c.refine_batch_size
+        for _ in range(steps):
+            sel = torch.randint(h.numel(), (min(batch, h.numel()), ),
+                                generator=g).to(rows.device)
+            neg_ids = torch.randint(n, (c.num_negatives, ),
+                                    generator=g).to(rows.device)
+            neg = scorer.represent(scorer.param_rows(neg_ids))
+            # The refined rows are negatives for each other's triples too.
+            own = torch.randperm(affected.numel(),
+                                 generator=g)[:c.num_negatives]
+            own = own.to(rows.device)
+            hm, tm = self._true_masks(h[sel], edge_type[sel], t[sel],
+                                      affected[own])
+            loss = self._triple_loss(scorer, rep(h[sel]), edge_type[sel],
+                                     rep(t[sel]), neg,
+                                     scorer.represent(param[own]),
+                                     hm.to(rows.device), tm.to(rows.device))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return scorer.represent(param.detach())
