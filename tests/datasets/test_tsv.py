@@ -3,8 +3,12 @@ import gzip
 import pytest
 import torch
 
-from torch_geometric_unlearn.datasets import (load_tsv_kg, save_tsv_kg,
+from torch_geometric_unlearn.datasets import (UnknownNameError,
+                                              UserInputError, Vocabulary,
+                                              load_tsv_kg, save_tsv_kg,
                                               to_triples)
+
+from torch_geometric_unlearn.datasets.tsv import find_split_file
 
 from tests.utils import shared_dataset
 
@@ -76,3 +80,61 @@ def test_codex_s_counts():
     assert ds.num_entities == 2_034
     assert ds.num_relations == 42
     assert ds.train.edge_index.size(1) == 32_888
+
+
+def test_load_tsv_with_vocabularies(tmp_path):
+    _write(tmp_path / 'train.tsv', [('b', 'r1', 'c'), ('c', 'r0', 'b')])
+    _write(tmp_path / 'test.tsv', [('c', 'r1', 'b')])
+    entities = Vocabulary(['a', 'b', 'c', 'd'])
+    ds = load_tsv_kg(str(tmp_path), entity_vocab=entities,
+                     relation_vocab=['r0', 'r1', 'r2'])
+    # The ids and the counts are the vocabularies', not the files'.
+    assert ds.num_entities == 4 and ds.num_relations == 3
+    assert ds.entity_vocab is entities
+    assert ds.relation_vocab.to_list() == ['r0', 'r1', 'r2']
+    assert to_triples(ds.train).tolist() == [[1, 1, 2], [2, 0, 1]]
+    assert to_triples(ds.test).tolist() == [[2, 1, 1]]
+    assert ds.valid.num_edges == 0
+    # One fixed vocabulary; the other is built from the files.
+    ds = load_tsv_kg(str(tmp_path), entity_vocab=entities)
+    assert ds.relation_vocab.to_list() == ['r1', 'r0']
+    assert to_triples(ds.train).tolist() == [[1, 0, 2], [2, 1, 1]]
+    ds = load_tsv_kg(str(tmp_path), relation_vocab=['r1', 'r0'],
+                     vocab_order='sorted')
+    assert ds.entity_vocab.to_list() == ['b', 'c']
+    assert to_triples(ds.test).tolist() == [[1, 0, 0]]
+
+
+def test_load_tsv_unknown_names(tmp_path):
+    _write(tmp_path / 'train.tsv', [('a', 'r', 'b')])
+    _write(tmp_path / 'test.tsv', [('a', 'r', 'b'), ('x', 'r', 'y'),
+                                   ('y', 's', 'a'), ('z', 'r', 'a')])
+    with pytest.raises(UnknownNameError) as info:
+        load_tsv_kg(str(tmp_path), entity_vocab=['a', 'b'])
+    e = info.value
+    assert isinstance(e, UserInputError) and isinstance(e, ValueError)
+    assert e.names == ['x', 'y', 'z'] and e.path.endswith('test.tsv')
+    assert "test.tsv: 3 entity name(s) not in the given entity vocabulary " \
+        "of 2 names: 'x' (line 2), 'y' (line 2), 'z' (line 4)" in str(e)
+    with pytest.raises(UnknownNameError, match=r"'s' \(line 3\)"):
+        load_tsv_kg(str(tmp_path), relation_vocab=['r'])
+
+
+def test_fb15k237_test_subset_with_the_full_vocabulary(tmp_path):
+    import shutil
+
+    root = shared_dataset('fb15k-237')
+    full = load_tsv_kg(root)
+    for split in ('train', 'valid'):
+        shutil.copy(find_split_file(root, split), tmp_path)
+    with gzip.open(find_split_file(root, 'test'), 'rt',
+                   encoding='utf-8') as f:
+        lines = f.read().splitlines()[:2000]
+    (tmp_path / 'test.txt').write_text('\n'.join(lines) + '\n')
+    assert load_tsv_kg(str(tmp_path)).num_entities < 14_541
+    ds = load_tsv_kg(str(tmp_path), entity_vocab=full.entity_vocab,
+                     relation_vocab=full.relation_vocab)
+    assert ds.num_entities == 14_541 and ds.num_relations == 237
+    assert ds.test.num_edges == 2000
+    assert torch.equal(ds.test.edge_index, full.test.edge_index[:, :2000])
+    assert torch.equal(ds.train.edge_type, full.train.edge_type)

@@ -1,11 +1,19 @@
-r"""Knowledge-graph data: containers, loaders and the synthetic generator."""
+r"""Knowledge-graph data: containers, loaders, the synthetic generator, the
+resolution of a data specification, and readers of deletion requests."""
 from .kg import (KGDataset, Vocabulary, make_kg, check_kg, to_triples,
-                 triple_keys, degree_stats)
+                 triple_keys, isin_sorted, TripleSet, degree_stats)
+from .errors import UserInputError, UnknownNameError, DataMismatchError
 from .tsv import load_tsv_kg, save_tsv_kg
 from .synthetic import (make_synthetic_kg, parse_synthetic_spec,
                         SYNTHETIC_PRESETS)
 from .ogb import load_ogb_wikikg2
 from .pyg import load_pyg_kg, PYG_KG_NAMES
+from .resolve import load_dataset, DATASET_SPECS
+from .checkpoint import (load_kge_checkpoint, checkpoint_vocabularies,
+                         check_vocabularies, check_checkpoint_data,
+                         load_checkpoint_and_data)
+from .requests import (lookup_name_or_id, read_forget_file,
+                       check_forget_request)
 
 __all__ = [
     'KGDataset',
@@ -14,7 +22,12 @@ __all__ = [
     'check_kg',
     'to_triples',
     'triple_keys',
+    'isin_sorted',
+    'TripleSet',
     'degree_stats',
+    'UserInputError',
+    'UnknownNameError',
+    'DataMismatchError',
     'load_tsv_kg',
     'save_tsv_kg',
     'make_synthetic_kg',
@@ -23,4 +36,14 @@ __all__ = [
     'load_ogb_wikikg2',
     'load_pyg_kg',
     'PYG_KG_NAMES',
+    'load_dataset',
+    'DATASET_SPECS',
+    'load_kge_checkpoint',
+    'checkpoint_vocabularies',
+    'check_vocabularies',
+    'check_checkpoint_data',
+    'load_checkpoint_and_data',
+    'lookup_name_or_id',
+    'read_forget_file',
+    'check_forget_request',
 ]
