@@ -16,7 +16,6 @@ the baselines of :mod:`torch_geometric_unlearn.baselines`) implements
 """
 from __future__ import annotations
 
-import abc
 import copy
 import time
 from dataclasses import dataclass, field
@@ -178,22 +177,48 @@ def as_graph(data: Union[Data, KGDataset]) -> Data:
                 if 'num_relations' in data else None)
 
 
-class Unlearner(abc.ABC):
+def _as_ids(ids, what: str) -> Tensor:
+    t = ids if torch.is_tensor(ids) else torch.as_tensor(
+        [ids] if isinstance(ids, int) and not isinstance(ids, bool)
+        else list(ids))
+    if t.is_floating_point() or t.dtype == torch.bool or t.is_complex():
+        raise TypeError(f'{what} must hold integer ids (got dtype {t.dtype})')
+    if t.numel() == 0:
+        raise ValueError(f'empty request: no {what} given')
+    return t.view(-1).long()
+
+
+class Unlearner:
     r"""A KGE unlearning method: model + training graph + request
     :math:`\to` new model + record.
 
-    Subclasses implement :meth:`_unlearn`. :meth:`unlearn` applies the
-    deletion transform to the current graph (:attr:`data`), calls it, keeps
-    the new model and the retained graph for the next request (requests are
-    sequential) and records the request and its wall time. The caller's
-    model is never modified unless ``inplace=True`` (for methods that edit a
-    model rather than build a new one). :class:`~torch_geometric_unlearn.
-    MetaEU` overrides :meth:`unlearn` with its own staged version.
+    Subclasses implement :meth:`_unlearn`. :meth:`unlearn` resolves the
+    request against the *original* training graph and the requests served
+    so far, applies the deletion transform to the current graph
+    (:attr:`data`), calls :meth:`_unlearn`, keeps the new model and the
+    retained graph for the next request (requests are sequential), and
+    records the request in :attr:`records` and in the hash-chained
+    :attr:`ledger`. The caller's model is never modified unless
+    ``inplace=True``. :class:`~torch_geometric_unlearn.MetaEU` overrides
+    :meth:`unlearn` with its own staged version on the same bookkeeping.
+
+    What was forgotten stays forgotten: asking to forget a triple (or an
+    entity or relation) whose triples an earlier request already forgot is
+    an error that names that request, and :obj:`edge_ids` are positions in
+    the original graph, stable across requests.
 
     Args:
-        model (torch.nn.Module): The trained KGE model.
-        data (Data or KGDataset): Its training graph (a dataset's
-            :obj:`train` split is used).
+        model (torch.nn.Module): The trained KGE model (the current one when
+            :obj:`ledger` is given).
+        data (Data or KGDataset): The original training graph (a dataset's
+            :obj:`train` split is used; its vocabularies name the triples in
+            the ledger).
+        ledger (Ledger, optional): The ledger of requests already served on
+            :obj:`model` (e.g. read from an unlearned checkpoint).
+        retained (Data, optional): The graph those requests left, which
+            becomes the current graph; it must match the ledger.
+        hash_models (bool, optional): Record content hashes of the input
+            and output models in the ledger. (default: :obj:`True`)
     """
     #: Names of extra edge attributes of :attr:`data` kept across requests.
     edge_attrs: tuple = ()
@@ -201,34 +226,253 @@ class Unlearner(abc.ABC):
     name: str = ''
 
     def __init__(self, model: torch.nn.Module,
-                 data: Union[Data, KGDataset]) -> None:
+                 data: Union[Data, KGDataset], ledger=None,
+                 retained: Optional[Data] = None,
+                 hash_models: bool = True) -> None:
         from .kge.scoring import model_name
+        from .utils.fingerprint import check_finite
+        check_finite(model)
         self.model = model
         self.model_name = model_name(model)
-        self.data = as_graph(data)
-        if int(self.data.num_nodes) != int(model.num_nodes):
-            raise ValueError(f'the graph has {self.data.num_nodes} entities '
-                             f'but the model {int(model.num_nodes)}')
-        self.data.num_relations = int(model.num_relations)
+        self.names = (data.entity_vocab, data.relation_vocab) \
+            if isinstance(data, KGDataset) else None
+        self.original = as_graph(data)
+        if int(self.original.num_nodes) != int(model.num_nodes):
+            raise ValueError(f'the graph has {self.original.num_nodes} '
+                             f'entities but the model {int(model.num_nodes)}')
+        self.original.num_relations = R = int(model.num_relations)
+        if self.original.edge_type.numel() and \
+                int(self.original.edge_type.max()) >= R:
+            raise ValueError(f"the graph has relation ids >= the model's "
+                             f'{self.original.num_relations} relations')
+        self.hash_models = bool(hash_models)
         self.records: List[UnlearningRecord] = []
+        self._set_history(ledger, retained)
 
-    @abc.abstractmethod
+    def _set_history(self, ledger, retained: Optional[Data]) -> None:
+        from .ledger import Ledger
+        from .utils.fingerprint import triples_hash
+        self.ledger = Ledger() if ledger is None else ledger
+        problems = self.ledger.verify()
+        if problems:
+            raise ValueError('the ledger is broken: ' + '; '.join(problems))
+        self.data = self.original if retained is None else as_graph(retained)
+        self.data.num_relations = self.original.num_relations
+        if retained is None and len(self.ledger):
+            raise ValueError('a ledger of earlier requests needs the '
+                             'retained graph they left')
+        if len(self.ledger) == 0:
+            return
+        last = self.ledger[-1]
+        if last.get('retained_data') != triples_hash(
+                self.data.edge_index, self.data.edge_type,
+                self.data.num_nodes, self.data.num_relations):
+            raise ValueError('the retained graph is not the one the ledger '
+                             'recorded last')
+        if last.get('graph') not in (None, self.original_hash):
+            raise ValueError('the ledger was written for another original '
+                             'training graph')
+        forgotten = self.ledger.forgotten()
+        if forgotten.numel():
+            from .datasets.kg import TripleSet
+            back = TripleSet.from_data(self.data).contains_triples(forgotten)
+            if bool(back.any()):
+                raise ValueError(f'the retained graph holds '
+                                 f'{int(back.sum())} triple(s) the ledger '
+                                 f'says were forgotten, e.g. '
+                                 f'{forgotten[back][0].tolist()}')
+
+    @property
+    def original_hash(self) -> str:
+        r"""The content hash of the original training graph."""
+        if getattr(self, '_original_hash', None) is None:
+            from .utils.fingerprint import triples_hash
+            g = self.original
+            self._original_hash = triples_hash(g.edge_index, g.edge_type,
+                                               g.num_nodes, g.num_relations)
+        return self._original_hash
+
+    # Requests ##############################################################
+
+    def resolve_request(self, triples=None, edge_ids=None, entities=None,
+                        relations=None, num_hops: int = 0):
+        r"""The deletion transform of a request on the current graph, its
+        description and the request as given (JSON-able), after checking
+        it against what is already forgotten.
+
+        :obj:`edge_ids` are positions in the *original* training graph
+        (:attr:`original`); they are turned into triples, so they name the
+        same triples whatever was forgotten before.
+
+        Raises:
+            ValueError: when a requested triple (or every triple of a
+                requested entity or relation) was forgotten by an earlier
+                request -- the message names it -- or the request is
+                malformed.
+        """
+        given = [x is not None for x in (triples, edge_ids, entities,
+                                         relations)]
+        if sum(given) != 1:
+            raise ValueError('give exactly one of triples, edge_ids, '
+                             'entities or relations')
+        as_given: Dict[str, Any] = dict(num_hops=int(num_hops))
+        if edge_ids is not None:
+            ids = _as_ids(edge_ids, 'edge ids')
+            E = self.original.num_edges
+            bad = (ids < 0) | (ids >= E)
+            if bool(bad.any()):
+                raise ValueError(f'edge ids out of range [0, {E - 1}] of the '
+                                 f'original training graph: '
+                                 f'{ids[bad][:5].tolist()}')
+            as_given.update(kind='edge_ids', value=ids.tolist())
+            from .datasets.kg import to_triples
+            triples = to_triples(self.original)[ids]
+        if triples is not None:
+            if not torch.is_tensor(triples):
+                triples = torch.as_tensor(triples)
+            if triples.dim() == 1 and triples.numel() == 3:
+                triples = triples.view(1, 3)
+            as_given.setdefault('kind', 'triples')
+            as_given.setdefault('value', triples.tolist())
+            transform, what = request_transform(triples=triples,
+                                                num_hops=num_hops)
+            if edge_ids is not None:
+                what = f'{triples.size(0)} edge id(s)'
+            return transform, what, as_given
+        if entities is not None:
+            ids = _as_ids(entities, 'entities')
+            as_given.update(kind='entities', value=ids.tolist())
+            transform, what = request_transform(entities=ids,
+                                                num_hops=num_hops)
+            return transform, what, as_given
+        ids = _as_ids(relations, 'relations')
+        as_given.update(kind='relations', value=ids.tolist())
+        transform, what = request_transform(relations=ids, num_hops=num_hops)
+        return transform, what, as_given
+
+    def _earlier(self, entry: Optional[Dict[str, Any]]) -> str:
+        if entry is None:
+            return 'an earlier request'
+        return (f"request {entry['index']} ({entry.get('request', '?')}, "
+                f"{entry.get('time', '?')})")
+
+    def apply_request(self, transform, as_given: Dict[str, Any]) -> Data:
+        r"""Applies a resolved request's transform to the current graph.
+        When it fails because a requested triple, entity or relation has
+        nothing left to forget, and an earlier request forgot it, the error
+        names that request (the check costs nothing on success)."""
+        try:
+            return transform(self.data)
+        except ValueError as err:
+            if len(self.ledger) == 0:
+                raise
+            kind, value = as_given['kind'], as_given['value']
+            if kind in ('triples', 'edge_ids'):
+                self._check_not_forgotten_triples(
+                    torch.as_tensor(value).view(-1, 3) if kind == 'triples'
+                    else transform.triples)
+            else:
+                self._check_not_forgotten_ids(
+                    torch.as_tensor(value).view(-1),
+                    'entity' if kind == 'entities' else 'relation')
+            raise err
+
+    def _check_not_forgotten_triples(self, triples: Tensor) -> None:
+        from .datasets.kg import TripleSet
+        forgotten = self.ledger.forgotten()
+        if forgotten.numel() == 0 or triples.is_floating_point():
+            return
+        n, R = self.original.num_nodes, self.original.num_relations
+        known = TripleSet.from_ids(*forgotten.unbind(1), n, R)
+        t = triples.long()
+        ok = ((t[:, 0] >= 0) & (t[:, 0] < n) & (t[:, 2] >= 0) & (t[:, 2] < n)
+              & (t[:, 1] >= 0) & (t[:, 1] < R))
+        t = t[ok]
+        hit = known.contains_triples(t)
+        if bool(hit.any()):
+            row = t[hit][0].tolist()
+            raise ValueError(f'triple {tuple(row)} was already forgotten by '
+                             f'{self._earlier(self.ledger.entry_of(row))}')
+
+    def _check_not_forgotten_ids(self, ids: Tensor, what: str) -> None:
+        if len(self.ledger) == 0:
+            return
+        if what == 'entity':
+            size = self.original.num_nodes
+            now, before = (g.edge_index.reshape(-1)
+                           for g in (self.data, self.original))
+        else:
+            size = self.original.num_relations
+            now, before = self.data.edge_type, self.original.edge_type
+        ids = ids[(ids >= 0) & (ids < size)]
+        has_now = torch.zeros(size, dtype=torch.bool)
+        has_now[now] = True
+        had = torch.zeros(size, dtype=torch.bool)
+        had[before] = True
+        gone = ids[had[ids] & ~has_now[ids]]
+        if gone.numel():
+            i = int(gone[0])
+            col = (0, 2) if what == 'entity' else (1, )
+            entry = None
+            for e in self.ledger:
+                rows = (e.get('forget') or {}).get('ids', [])
+                if any(r[c] == i for r in rows for c in col):
+                    entry = e
+            raise ValueError(f'every triple of {what} {i} was already '
+                             f'forgotten by {self._earlier(entry)}')
+
+    def _names_of(self, triples: Tensor):
+        if self.names is None:
+            return None
+        ents, rels = self.names
+        return [[ents.name(h), rels.name(r), ents.name(t)]
+                for h, r, t in triples.tolist()]
+
+    def _log(self, record: UnlearningRecord, as_given: Dict[str, Any],
+             options: Dict[str, Any], input_hash: Optional[str],
+             output: torch.nn.Module, retained: Data) -> None:
+        r"""Appends the request to :attr:`ledger` and :attr:`records`."""
+        from .utils.fingerprint import model_hash, triples_hash
+        entry = dict(
+            request=record.request, given=as_given, method=self.name,
+            options=options,
+            forget=dict(ids=record.forget_triples.tolist(),
+                        names=self._names_of(record.forget_triples)),
+            affected=record.affected.tolist(),
+            input_model=input_hash,
+            output_model=model_hash(output) if self.hash_models else None,
+            retained_data=triples_hash(retained.edge_index,
+                                       retained.edge_type,
+                                       retained.num_nodes,
+                                       retained.num_relations),
+            graph=self.original_hash, seconds=record.seconds)
+        record.details['ledger_entry'] = self.ledger.append(entry)['index']
+        self.records.append(record)
+
+    def _input_hash(self) -> Optional[str]:
+        from .utils.fingerprint import model_hash
+        return model_hash(self.model) if self.hash_models else None
+
     def _unlearn(self, model: torch.nn.Module, retained: Data,
                  forget: Tensor, affected: Tensor) -> torch.nn.Module:
         r"""Returns the model after forgetting :obj:`forget` ``[F, 3]``;
         :obj:`model` is the current model (a copy unless in place),
-        :obj:`retained` the graph without the request."""
+        :obj:`retained` the graph without the request. Every method either
+        implements it or overrides :meth:`unlearn` as a whole."""
+        raise NotImplementedError(f'{type(self).__name__} implements '
+                                  f'neither _unlearn nor unlearn')
 
     def unlearn(self, triples: Optional[Tensor] = None, *, edge_ids=None,
                 entities=None, relations=None, num_hops: int = 0,
                 inplace: bool = False) -> UnlearningResult:
         r"""Forgets exactly one of :obj:`triples` (``[F, 3]`` rows),
-        :obj:`edge_ids`, :obj:`entities` or :obj:`relations` (see
-        :func:`request_transform`)."""
+        :obj:`edge_ids` (positions in the original graph), :obj:`entities`
+        or :obj:`relations` (see :meth:`resolve_request`)."""
         t0 = time.perf_counter()
-        transform, what = request_transform(triples, edge_ids, entities,
-                                            relations, num_hops)
-        out = transform(self.data)
+        transform, what, as_given = self.resolve_request(
+            triples, edge_ids, entities, relations, num_hops)
+        input_hash = self._input_hash()
+        out = self.apply_request(transform, as_given)
         # Positions of the request in :attr:`data`, for methods that keep
         # per-triple state (read in :meth:`_unlearn`).
         self.forget_ids = out.forget_edge_id
@@ -250,7 +494,8 @@ class Unlearner(abc.ABC):
             f'{what}', forget_triples=forget, affected=affected,
             num_hops=num_hops, seconds=seconds, timings={'total': seconds},
             method=self.name)
-        self.records.append(record)
+        self._log(record, as_given, dict(num_hops=num_hops), input_hash,
+                  new, retained)
         self.model, self.data = new, retained
         return UnlearningResult(model=new, data=retained, record=record)
 

@@ -13,7 +13,6 @@ ids) and can save and load itself with :func:`torch.save`.
 """
 from __future__ import annotations
 
-import os
 from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 import torch
@@ -401,7 +400,8 @@ class KGDataset:
         }
 
     def save(self, path: str) -> None:
-        r"""Saves the dataset to a single file with :func:`torch.save`."""
+        r"""Saves the dataset to a single file with :func:`torch.save`,
+        atomically (a temporary file renamed over :obj:`path`)."""
         state = {
             'format': 'torch_geometric_unlearn.KGDataset/1',
             'name': self.name,
@@ -414,9 +414,8 @@ class KGDataset:
         for s in SPLITS:
             state[s] = {'edge_index': self[s].edge_index,
                         'edge_type': self[s].edge_type}
-        d = os.path.dirname(os.path.abspath(path))
-        os.makedirs(d, exist_ok=True)
-        torch.save(state, path)
+        from ..utils.io import atomic_save
+        atomic_save(state, path)
 
     @classmethod
     def load(cls, path: str) -> 'KGDataset':

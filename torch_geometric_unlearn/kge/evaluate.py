@@ -31,9 +31,11 @@ from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
+from torch_geometric.nn.kge import KGEModel
 from tqdm import tqdm
 
 from ..datasets.kg import check_kg, to_triples, triple_keys
+from ..utils.fingerprint import check_finite
 from .scoring import get_scorer, thread_pool
 
 __all__ = [
@@ -427,6 +429,8 @@ class LinkPredictionEvaluator:
             raise ValueError(f'the model has {num_nodes} entities and '
                              f'{num_relations} relations, but the evaluator '
                              f'{self.num_nodes} and {self.num_relations}')
+        if isinstance(model, KGEModel):  # custom scorers may use -inf
+            check_finite(model)
         return get_scorer(model)
 
     def _rows_per_batch(self) -> int:

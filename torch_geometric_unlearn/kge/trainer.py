@@ -16,6 +16,7 @@ from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
 from ..datasets.kg import TripleSet, check_kg, to_triples
+from ..utils.io import atomic_save
 from .losses import sampled_loss
 from .scoring import get_scorer, load_kge_model, model_name
 
@@ -468,7 +469,8 @@ def save_checkpoint(path: str, model: torch.nn.Module,
     PyG model's :obj:`state_dict()`), ``model_name``, ``model_kwargs`` (the
     constructor arguments), ``entity_vocab`` and ``relation_vocab`` (id
     :math:`\to` name lists, or :obj:`None`), ``train_config``,
-    ``optimizer`` and any :obj:`extra` entries."""
+    ``optimizer`` and any :obj:`extra` entries, atomically (a killed
+    writer leaves the previous file intact)."""
     def as_list(v):
         if v is None:
             return None
@@ -485,8 +487,7 @@ def save_checkpoint(path: str, model: torch.nn.Module,
         'optimizer': optimizer,
     }
     ckpt.update(extra)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    torch.save(ckpt, path)
+    atomic_save(ckpt, path)
 
 
 def model_from_checkpoint(ckpt) -> torch.nn.Module:

@@ -18,8 +18,9 @@ from ..datasets.kg import KGDataset
 from ..kge.losses import sampled_loss
 from ..kge.scoring import KGEScorer, get_scorer, model_name
 from ..nn.generator import EmbeddingGenerator
-from ..unlearner import (Unlearner, UnlearningRecord, as_graph,
-                         register_method)
+from ..utils.fingerprint import model_hash
+from ..utils.io import atomic_save
+from ..unlearner import Unlearner, register_method
 from .config import FORMAT, LOSS_DEFAULTS, MetaEUConfig
 from .training import MetaTraining
 from .unlearning import Unlearning
@@ -28,7 +29,7 @@ __all__ = ['MetaEU']
 
 
 @register_method('metaeu')
-class MetaEU(MetaTraining, Unlearning):
+class MetaEU(MetaTraining, Unlearning, Unlearner):
     r"""Meta-learned knowledge graph embedding unlearning, from the `"Learn
     to Unlearn: Meta-Learning-Based Knowledge Graph Embedding Unlearning"
     <https://arxiv.org/abs/2412.00881>`_ paper.
@@ -65,10 +66,17 @@ class MetaEU(MetaTraining, Unlearning):
         config (MetaEUConfig, optional): Hyper-parameters; keyword arguments
             override single fields. (default: :obj:`MetaEUConfig()`)
         progress (bool, optional): Show progress bars. (default: :obj:`True`)
+        ledger (Ledger, optional): Requests already served on :obj:`model`
+            (see :class:`~torch_geometric_unlearn.unlearner.Unlearner`).
+        retained (Data, optional): The graph those requests left.
+        hash_models (bool, optional): Record model hashes in the ledger.
+            (default: :obj:`True`)
     """
     def __init__(self, model: torch.nn.Module, data: Union[Data, KGDataset],
                  config: Optional[MetaEUConfig] = None,
-                 progress: bool = True, **kwargs) -> None:
+                 progress: bool = True, ledger=None,
+                 retained: Optional[Data] = None, hash_models: bool = True,
+                 **kwargs) -> None:
         cfg = asdict(config) if config is not None else {}
         cfg.update(kwargs)
         self.config = MetaEUConfig.from_dict(cfg)
@@ -77,18 +85,10 @@ class MetaEU(MetaTraining, Unlearning):
         if type(scorer).tail_query_rep is KGEScorer.tail_query_rep:
             raise TypeError(f'MetaEU supports TransE, DistMult, ComplEx and '
                             f'RotatE, not {type(model).__name__}')
-        self.model = model
-        self.model_name = model_name(model)
-        self.data = as_graph(data)
-        n, r = int(model.num_nodes), int(model.num_relations)
-        if self.data.num_nodes != n:
-            raise ValueError(f'the graph has {self.data.num_nodes} entities '
-                             f'but the model {n}')
-        if self.data.edge_type.numel() and int(self.data.edge_type.max()) \
-                >= r:
-            raise ValueError(f'the graph has relation ids >= the model\'s '
-                             f'{r} relations')
-        self.data.num_relations = r
+        Unlearner.__init__(self, model, data, ledger=ledger,
+                           retained=retained, hash_models=hash_models)
+        r = int(model.num_relations)
+        n = int(model.num_nodes)
         self.channels = int(scorer.param_rows(torch.zeros(
             1, dtype=torch.long, device=scorer.device)).size(-1))
         c = self.config
@@ -105,7 +105,6 @@ class MetaEU(MetaTraining, Unlearning):
             self.generator.set_scale(
                 scorer.represent(scorer.param_rows(sample)))
         self.history: List[Dict[str, float]] = []
-        self.records: List[UnlearningRecord] = []
         self.fit_seconds = 0.0
 
     # Helpers shared by meta-training and unlearning ######################
@@ -204,47 +203,105 @@ class MetaEU(MetaTraining, Unlearning):
 
     # Persistence ############################################################
 
+    @property
+    def base_model_hash(self) -> Optional[str]:
+        r"""The content hash of the model the generator is meta-trained
+        for: the original model, before any request (:obj:`None` when
+        models are not hashed)."""
+        if len(self.ledger):
+            return self.ledger[0].get('input_model')
+        if not self.hash_models:
+            return None
+        if getattr(self, '_base_hash', None) is None:
+            self._base_hash = model_hash(self.model)
+        return self._base_hash
+
     def state_dict(self) -> Dict[str, Any]:
-        return {
+        r"""The generator, its config and fingerprints, the meta-training
+        history and, once requests were served, their ledger and the
+        retained graph."""
+        state = {
             'format': FORMAT,
             'config': asdict(self.config),
             'generator': self.generator.state_dict(),
             'model_name': self.model_name,
-            'num_nodes': int(self.data.num_nodes),
+            'num_nodes': int(self.original.num_nodes),
             'num_relations': int(self.model.num_relations),
             'channels': self.channels,
             'history': list(self.history),
             'fit_seconds': self.fit_seconds,
+            'trained_for': self.base_model_hash,
+            'graph_hash': self.original_hash,
+            'ledger': self.ledger.to_list(),
+            'retained': None,
         }
+        if len(self.ledger):
+            state['retained'] = dict(edge_index=self.data.edge_index,
+                                     edge_type=self.data.edge_type)
+        return state
 
     def save(self, path: str) -> None:
-        r"""Saves the meta-trained generator and its config (not the KGE
-        model or the graph)."""
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        torch.save(self.state_dict(), path)
+        r"""Saves the meta-trained generator, its config and fingerprints
+        and the request history (not the KGE model), atomically."""
+        atomic_save(self.state_dict(), path)
 
     @classmethod
     def load(cls, path: str, model: torch.nn.Module,
              data: Union[Data, KGDataset], progress: bool = True,
+             ledger=None, retained: Optional[Data] = None,
              **overrides) -> 'MetaEU':
-        r"""Restores a meta-trained MetaEU saved with :meth:`save` for
-        :obj:`model` and its training graph :obj:`data`; keyword arguments
-        override unlearning options (e.g. ``ensemble=4``)."""
+        r"""Restores a MetaEU saved with :meth:`save` for :obj:`model` and
+        its *original* training graph :obj:`data`; keyword arguments
+        override unlearning options (e.g. ``ensemble=4``).
+
+        :obj:`ledger` and :obj:`retained` continue from requests served on
+        :obj:`model` elsewhere (e.g. the state of an unlearned checkpoint);
+        without them, the file's own request history is restored.
+
+        Raises:
+            ValueError: when the file is not a MetaEU, is truncated, or was
+                meta-trained for another model, graph or size.
+        """
         if not os.path.isfile(path):
             raise FileNotFoundError(f"MetaEU file '{path}' does not exist")
-        state = torch.load(path, map_location='cpu', weights_only=False)
+        try:
+            state = torch.load(path, map_location='cpu', weights_only=False)
+        except Exception as e:  # truncated, or not a torch file
+            raise ValueError(f"'{path}' is not a readable MetaEU file "
+                             f'({type(e).__name__}: {e})') from None
         if not isinstance(state, dict) or state.get('format') != FORMAT:
             raise ValueError(f"'{path}' is not a saved MetaEU")
         if state['model_name'] != model_name(model):
-            raise ValueError(f"the MetaEU was trained for a "
+            raise ValueError(f"the MetaEU '{path}' was trained for a "
                              f"{state['model_name']} model, not "
                              f"{model_name(model)}")
-        if int(state['num_relations']) != int(model.num_relations):
-            raise ValueError('the MetaEU was trained for a model with '
-                             f"{state['num_relations']} relations")
+        if int(state['num_relations']) != int(model.num_relations) or \
+                int(state['num_nodes']) != int(model.num_nodes):
+            raise ValueError(f"the MetaEU '{path}' was trained for a model "
+                             f"with {state['num_nodes']} entities and "
+                             f"{state['num_relations']} relations, not "
+                             f'{int(model.num_nodes)} and '
+                             f'{int(model.num_relations)}')
+        if ledger is None and state.get('ledger'):
+            from ..ledger import Ledger
+            ledger = Ledger(state['ledger'])
+            r = state['retained']
+            retained = Data(edge_index=r['edge_index'],
+                            edge_type=r['edge_type'],
+                            num_nodes=int(model.num_nodes),
+                            num_relations=int(model.num_relations))
         cfg = dict(state['config'])
         cfg.update(overrides)
-        meu = cls(model, data, MetaEUConfig.from_dict(cfg), progress=progress)
+        meu = cls(model, data, MetaEUConfig.from_dict(cfg), progress=progress,
+                  ledger=ledger, retained=retained)
+        if state.get('graph_hash') not in (None, meu.original_hash):
+            raise ValueError(f"the MetaEU '{path}' was meta-trained on "
+                             f"another training graph than the data given")
+        trained_for = state.get('trained_for')
+        if trained_for is not None and meu.base_model_hash is not None \
+                and meu.base_model_hash != trained_for:
+            raise ValueError(f"the MetaEU '{path}' was meta-trained for "
+                             f"another checkpoint than this model")
         if meu.channels != int(state['channels']):
             raise ValueError('the MetaEU was trained for entity rows of size '
                              f"{state['channels']}, the model has "
@@ -259,6 +316,3 @@ class MetaEU(MetaTraining, Unlearning):
         return (f'{self.__class__.__name__}({self.model_name}, '
                 f'entities={self.data.num_nodes}, '
                 f'triples={self.data.num_edges})')
-
-
-Unlearner.register(MetaEU)

@@ -15,7 +15,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from ..kge.scoring import KGEScorer, get_scorer
-from ..unlearner import UnlearningRecord, UnlearningResult, request_transform
+from ..unlearner import UnlearningRecord, UnlearningResult
 from .config import REFINE_LR
 
 __all__ = ['Unlearning', 'Neighbourhood']
@@ -88,7 +88,8 @@ class Unlearning:
         Args:
             triples (torch.Tensor, optional): ``(head, relation, tail)``
                 rows ``[F, 3]``.
-            edge_ids (torch.Tensor, optional): Edge ids into :attr:`data`.
+            edge_ids (torch.Tensor, optional): Edge ids into the original
+                training graph (:attr:`original`; stable across requests).
             entities (int or list, optional): Forget every triple of these.
             relations (int or list, optional): Forget every triple of these.
 
@@ -115,9 +116,10 @@ class Unlearning:
         if ensemble < 1 or refine < 0:
             raise ValueError('ensemble must be >= 1 and refine_steps >= 0')
         clock = _Clock()
-        transform, what = request_transform(triples, edge_ids, entities,
-                                            relations, num_hops)
-        out = transform(self.data)
+        transform, what, as_given = self.resolve_request(
+            triples, edge_ids, entities, relations, num_hops)
+        input_hash = self._input_hash()
+        out = self.apply_request(transform, as_given)
         forget_triples, affected, retained = self._split_request(out)
         clock.lap('transform')
         hood = self._neighbourhood(out, affected)
@@ -141,7 +143,9 @@ class Unlearning:
             forget_triples=forget_triples, affected=affected,
             num_hops=num_hops, ensemble=ensemble, refine_steps=refine,
             seconds=clock.total(), timings=clock.timings, method=self.name)
-        self.records.append(record)
+        self._log(record, as_given, dict(num_hops=num_hops, ensemble=ensemble,
+                                         refine_steps=refine), input_hash,
+                  target, retained)
         self.model, self.data = target, retained
         return UnlearningResult(model=target, data=retained, record=record)
 
