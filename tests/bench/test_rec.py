@@ -2,12 +2,14 @@ import json
 
 import pytest
 
+from torch_geometric_unlearn.bench import (REC_METRICS, REC_SCHEMA,
+                                           format_rec_markdown,
+                                           format_rec_table,
+                                           parse_rec_methods, run,
+                                           run_rec_bench, train_curve)
 from torch_geometric_unlearn.cli import main
-from torch_geometric_unlearn.rec import make_synthetic_interactions
-from torch_geometric_unlearn.rec.bench import (REC_METRICS, REC_SCHEMA,
-                                               format_rec_table,
-                                               parse_rec_methods,
-                                               run_rec_bench)
+from torch_geometric_unlearn.rec import (RecTrainConfig, build_recommender,
+                                         make_synthetic_interactions)
 
 
 def test_parse_methods():
@@ -36,8 +38,32 @@ def test_run_rec_bench_schema():
             assert e['exact_check'] is None
     json.dumps(r)
     assert 'eemu' in format_rec_table(r)
+    md = format_rec_markdown(r, 'python x.py')
+    assert '| eemu |' in md and 'python x.py' in md
     with pytest.raises(ValueError):
         run_rec_bench(d, delete_users=0)
+
+
+def test_run_rec_task():
+    d = make_synthetic_interactions(num_users=60, num_items=40,
+                                    mean_interactions=8, seed=1)
+    r = run('rec', d, methods=['retrain'], model='mf', dim=4, epochs=1,
+            batch_size=128, log=lambda m: None)
+    assert r['schema'] == REC_SCHEMA and list(r['methods']) == ['retrain']
+
+
+def test_train_curve():
+    d = make_synthetic_interactions(num_users=60, num_items=40,
+                                    mean_interactions=8, seed=1)
+    cfg = RecTrainConfig(model='mf', dim=4, epochs=3, batch_size=128)
+    model = build_recommender(cfg, d.num_users, d.num_items)
+    train, test = d.edge_index('train'), d.edge_index('test')
+    curve = train_curve(model, train, test, d.num_items, cfg, eval_every=2,
+                        log=lambda m: None)
+    # Every second epoch and the last one.
+    assert [c['epoch'] for c in curve] == [2, 3]
+    assert all(0 <= c['recall@20'] <= 1 for c in curve)
+    assert curve[0]['train_seconds'] <= curve[1]['train_seconds']
 
 
 def test_cli_rec_bench(tmp_path, capsys):

@@ -1,5 +1,6 @@
 r"""The recommendation unlearning comparison behind ``python -m
-torch_geometric_unlearn rec-bench``.
+torch_geometric_unlearn rec-bench``, and the training curve of an unsharded
+recommender (:func:`train_curve`, ``benchmarks/bench_lightgcn.py``).
 
 Every method is trained on the same interactions, evaluated, asked to
 forget the same users one request at a time, and evaluated again. The
@@ -31,17 +32,21 @@ the untouched shards are compared with their state before the requests.
 from __future__ import annotations
 
 import copy
+import json
 import time
 from typing import Any, Callable, Dict, List, Optional
 
 import torch
 
-from ..bench import _peak_mb, _peak_reset
-from .eemu import REC_METHODS, EEMUConfig, _Sharded
-from .evaluate import ranking_metrics
+from ..rec.eemu import REC_METHODS, EEMUConfig, ShardedRecUnlearner
+from ..rec.evaluate import ranking_metrics
+from .memory import peak_mb, peak_reset
+from .report import markdown_table, stdout_log
+from .timing import Timer
 
 __all__ = ['REC_SCHEMA', 'REC_METRICS', 'run_rec_bench',
-           'parse_rec_methods', 'format_rec_table', 'plot_rec']
+           'parse_rec_methods', 'format_rec_table', 'format_rec_markdown',
+           'plot_rec', 'train_curve']
 
 REC_SCHEMA = 'torch_geometric_unlearn.rec_bench/1'
 REC_METRICS = ('recall@20', 'ndcg@20', 'hr@10', 'ndcg@10')
@@ -68,7 +73,8 @@ def _evaluate(method, dataset, batch_size: int = 1024) -> Dict[str, float]:
     return {k: float(r[k]) for k in REC_METRICS}
 
 
-def _exact_check(method: _Sharded, before: Dict[str, torch.Tensor],
+def _exact_check(method: ShardedRecUnlearner,
+                 before: Dict[str, torch.Tensor],
                  touched: List[int]) -> Dict[str, Any]:
     start = time.perf_counter()
     equal = True
@@ -78,7 +84,7 @@ def _exact_check(method: _Sharded, before: Dict[str, torch.Tensor],
         if s not in touched:
             equal &= torch.equal(value, before[key])
     for s in touched:
-        fresh = method._build_shard(s, method.shard_edges(s)).state_dict()
+        fresh = method.build_shard(s, method.shard_edges(s)).state_dict()
         for key, value in method.shards[s].state_dict().items():
             equal &= torch.equal(value, fresh[key])
     return dict(checked=True, equal=bool(equal),
@@ -92,7 +98,7 @@ def run_rec_bench(dataset, methods: Optional[List[str]] = None,
                   exact_check: bool = True, finetune_epochs: int = 1,
                   progress: bool = False, device: str = 'cpu',
                   users_per_step: int = 64, merge_valid: bool = False,
-                  log: Callable[[str], None] = print) -> Dict[str, Any]:
+                  log: Callable[[str], None] = stdout_log) -> Dict[str, Any]:
     r"""Runs the comparison (see the module docstring for the result).
 
     Args:
@@ -109,7 +115,7 @@ def run_rec_bench(dataset, methods: Optional[List[str]] = None,
     """
     methods = list(methods or REC_METHODS)
     if merge_valid:
-        from .data import RecDataset, make_interactions
+        from ..rec.data import RecDataset, make_interactions
         both = torch.cat([dataset.edge_index('train'),
                           dataset.edge_index('valid')], 1)
         empty = torch.zeros(2, 0, dtype=torch.long)
@@ -141,23 +147,24 @@ def run_rec_bench(dataset, methods: Optional[List[str]] = None,
         cls = REC_METHODS[name]
         kw = dict(finetune_epochs=finetune_epochs) if name == 'finetune' \
             else {}
-        c = cfg if issubclass(cls, _Sharded) else copy.copy(cfg)
+        c = cfg if issubclass(cls, ShardedRecUnlearner) else copy.copy(cfg)
         m = cls(dataset.num_users, dataset.num_items, c, progress=progress,
                 **kw)
         log(f'{name}: training ({cfg.model}, {epochs} epochs)')
-        _peak_reset()
+        peak_reset()
         m.fit(train)
         before = _evaluate(m, dataset)
         log(f"{name}: trained in {m.fit_seconds:.1f} s, recall@20 "
             f"{before['recall@20']:.4f}")
         state = ({k: v.clone() for k, v in m.state_dict().items()}
-                 if isinstance(m, _Sharded) and exact_check else None)
+                 if isinstance(m, ShardedRecUnlearner) and exact_check
+                 else None)
         seconds, shards = [], []
         for u in users:
             rec = m.unlearn(u)
             seconds.append(rec['seconds'])
-            shards.append(rec.get('shards', []))
-        peak = _peak_mb()
+            shards.append(rec['shards'] if 'shards' in rec else [])
+        peak = peak_mb()
         after = _evaluate(m, dataset)
         check = None
         if state is not None:
@@ -201,6 +208,90 @@ def format_rec_table(result: Dict[str, Any]) -> str:
                      f"{e['fit_seconds']:8.1f} {e['request_mean']:9.2f} "
                      f"{sp:>8s} {ex:>6s}")
     return '\n'.join(lines)
+
+
+def format_rec_markdown(result: Dict[str, Any],
+                        command: Optional[str] = None) -> str:
+    r"""A markdown report of a :func:`run_rec_bench` result: the command,
+    the deleted users, the config and the table."""
+    ref = result['methods'].get('retrain')
+    lines = [f"# {result['dataset']} / {result['model']} / "
+             f"{result['num_shards']} shards", '']
+    if command:
+        lines += ['```bash', command, '```', '']
+    lines += [f"Deleted users: {result['requests']['users']} "
+              f"({result['requests']['interactions']} interactions), one "
+              f"request each. Config: `{json.dumps(result['config'])}`", '']
+    rows = []
+    for name, e in result['methods'].items():
+        b = e['before']
+        ratio = b['recall@20'] / ref['before']['recall@20'] if ref else \
+            float('nan')
+        chk = e['exact_check']
+        exact = ('checked: equal' if chk['equal'] else 'checked: DIFFERENT') \
+            if chk else ('by definition' if e['exact'] else 'no')
+        sp = f"{e['speedup']:.1f}×" if e['speedup'] else '–'
+        rows.append([name, f"{b['recall@20']:.4f}", f'{ratio:.3f}',
+                     f"{b['ndcg@20']:.4f}", f"{b['hr@10']:.4f}",
+                     f"{b['ndcg@10']:.4f}", f"{e['after']['recall@20']:.4f}",
+                     f"{e['fit_seconds']:.1f}", f"{e['request_mean']:.2f}",
+                     sp, exact])
+    lines.append(markdown_table(
+        ['method', 'Recall@20', '× retrain', 'NDCG@20', 'HR@10', 'NDCG@10',
+         'Recall@20 after', 'fit s', 's / request', 'speed-up', 'exact'],
+        rows))
+    return '\n'.join(lines) + '\n'
+
+
+def train_curve(model: torch.nn.Module, train, test, num_items: int,
+                config, eval_every: int = 1, max_minutes: float = 0.0,
+                log: Callable[[str], None] = stdout_log
+                ) -> List[Dict[str, Any]]:
+    r"""Trains an unsharded recommender with BPR
+    (:func:`~torch_geometric_unlearn.rec.train_bpr`) and measures
+    Recall@20 / NDCG@20 on :obj:`test` (full ranking, the training items
+    excluded) every :obj:`eval_every` epochs, at the last epoch and once
+    the training time passes :obj:`max_minutes` (0: no limit), where it
+    stops.
+
+    Args:
+        model (torch.nn.Module): The recommender (trained in place).
+        train (Tensor): Training interactions ``[2, E]``.
+        test (Tensor): Test interactions ``[2, T]``.
+        num_items (int): Number of items.
+        config (RecTrainConfig): The training config.
+        eval_every (int, optional): (default: :obj:`1`)
+        max_minutes (float, optional): (default: :obj:`0`)
+        log (callable, optional): Progress messages. (default: print)
+
+    Returns:
+        The curve: one ``{"epoch", "train_seconds", "recall@20",
+        "ndcg@20"}`` per evaluation (the training time excludes the
+        evaluations).
+    """
+    from ..rec.train import train_bpr
+    curve: List[Dict[str, Any]] = []
+    state = dict(seconds=0.0, timer=Timer().__enter__())
+
+    def callback(epoch, m):
+        state['timer'].__exit__()
+        state['seconds'] += state['timer'].seconds
+        stop = bool(max_minutes) and state['seconds'] > 60 * max_minutes
+        if epoch % eval_every == 0 or stop or epoch == config.epochs:
+            with torch.no_grad():
+                users, items = m(train)
+            r = ranking_metrics(lambda u: users[u] @ items.t(), num_items,
+                                test, [train])
+            curve.append(dict(epoch=epoch, train_seconds=state['seconds'],
+                              **{k: float(r[k])
+                                 for k in ('recall@20', 'ndcg@20')}))
+            log(f"epoch {epoch:4d}  {state['seconds']:8.1f} s  recall@20 "
+                f"{r['recall@20']:.4f}  ndcg@20 {r['ndcg@20']:.4f}")
+        state['timer'] = Timer().__enter__()
+        return stop
+
+    train_bpr(model, train, config, callback=callback)
+    return curve
 
 
 def plot_rec(result: Dict[str, Any], path: str) -> bool:
