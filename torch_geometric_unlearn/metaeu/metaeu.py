@@ -249,7 +249,7 @@ class MetaEU(MetaTraining, Unlearning, Unlearner):
     def load(cls, path: str, model: torch.nn.Module,
              data: Union[Data, KGDataset], progress: bool = True,
              ledger=None, retained: Optional[Data] = None,
-             **overrides) -> 'MetaEU':
+             hash_models: bool = True, **overrides) -> 'MetaEU':
         r"""Restores a MetaEU saved with :meth:`save` for :obj:`model` and
         its *original* training graph :obj:`data`; keyword arguments
         override unlearning options (e.g. ``ensemble=4``).
@@ -293,7 +293,7 @@ class MetaEU(MetaTraining, Unlearning, Unlearner):
         cfg = dict(state['config'])
         cfg.update(overrides)
         meu = cls(model, data, MetaEUConfig.from_dict(cfg), progress=progress,
-                  ledger=ledger, retained=retained)
+                  ledger=ledger, retained=retained, hash_models=hash_models)
         if state.get('graph_hash') not in (None, meu.original_hash):
             raise ValueError(f"the MetaEU '{path}' was meta-trained on "
                              f"another training graph than the data given")
