@@ -1,0 +1,82 @@
+r"""Command line: ``python -m torch_geometric_unlearn <command> ...``.
+
+Commands, one module each (they parse, call the library and print):
+
+* ``data`` (:mod:`.data`): summarise a KG (a directory, a saved dataset or
+  a synthetic configuration): counts and degree statistics.
+* ``train`` (:mod:`.train`): train a PyG KGE model with the default recipe,
+  write a checkpoint.
+* ``evaluate`` (:mod:`.evaluate`): filtered link-prediction metrics of a
+  checkpoint, as JSON.
+* ``meta-train`` (:mod:`.meta_train`): meta-train a
+  :class:`~torch_geometric_unlearn.MetaEU` for a trained checkpoint and save
+  it.
+* ``unlearn`` (:mod:`.unlearn`): serve a deletion request (triples from a
+  file, a random share, entities or relations) with a saved MetaEU; write
+  the new checkpoint and a JSON report.
+* ``demo`` (:mod:`.demo`): the end-to-end job of the README on the embedded
+  synthetic KG (:mod:`torch_geometric_unlearn.demo`).
+* ``bench`` (:mod:`.bench`): MetaEU and the baselines on one request, side
+  by side (table, JSON, plot).
+* ``rec-bench`` (:mod:`.rec_bench`): the recommendation unlearners on one
+  data set.
+
+Commands that take ``--data`` and ``--checkpoint`` read the data with the
+checkpoint's vocabularies
+(:func:`~torch_geometric_unlearn.datasets.load_checkpoint_and_data`).
+
+Errors in the user's input (:class:`CLIError`, which the commands raise for
+the library's :class:`~torch_geometric_unlearn.datasets.UserInputError`
+and for missing files) print ``error: ...`` and exit with status 2; any
+other exception is a bug and propagates with its traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional
+
+from ..datasets import load_dataset
+from . import (bench, data, demo, evaluate, meta_train, rec_bench, train,
+               unlearn)
+from .common import CLIError, DATA_HELP
+from .rec_bench import REC_DATA_HELP, load_rec_dataset
+
+#: The command modules, in the order of ``--help``.
+COMMANDS = [data, train, evaluate, meta_train, unlearn, demo, bench,
+            rec_bench]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    r"""The parser of every command (each module's ``add_parser``)."""
+    parser = argparse.ArgumentParser(
+        prog='python -m torch_geometric_unlearn',
+        description='Make trained PyG graph embedding models forget data.')
+    sub = parser.add_subparsers(dest='command', metavar='COMMAND')
+    for module in COMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    r"""Runs the command line on :obj:`argv` (default: :obj:`sys.argv`) and
+    returns the exit status: 0, or 2 after printing ``error: ...`` for a
+    :class:`CLIError` or a missing file the user named."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except (CLIError, FileNotFoundError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+
+
+__all__ = ['main', 'build_parser', 'CLIError', 'COMMANDS', 'DATA_HELP',
+           'REC_DATA_HELP', 'load_dataset', 'load_rec_dataset']
+
+
+if __name__ == '__main__':  # pragma: no cover
+    sys.exit(main())

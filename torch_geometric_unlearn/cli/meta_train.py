@@ -1,0 +1,67 @@
+r"""``meta-train``: meta-train the MetaEU generator of a trained KGE
+checkpoint on simulated deletions (the KGE model stays frozen) and save
+it."""
+from __future__ import annotations
+
+import argparse
+
+from ..datasets import load_checkpoint_and_data
+from .common import DATA_HELP, fit_summary, user_input
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser('meta-train', help='meta-train MetaEU for a model',
+                       description='Meta-train the MetaEU generator of a '
+                       'trained KGE checkpoint on simulated deletions (the '
+                       'KGE model stays frozen) and save it.')
+    p.add_argument('--data', default='synthetic', help=DATA_HELP)
+    p.add_argument('--checkpoint', required=True, metavar='CKPT',
+                   help='the trained KGE checkpoint (see train)')
+    p.add_argument('--episodes', type=int,
+                   help='meta-training episodes (default 1000)')
+    p.add_argument('--lr', type=float, help='Adam learning rate (3e-4)')
+    p.add_argument('--hidden', type=int, help='hidden size of NEEM (64)')
+    p.add_argument('--loss', choices=['self_adversarial', 'softmax'],
+                   help='default: softmax for distmult and complex, '
+                   'self_adversarial for transe and rotate')
+    p.add_argument('--eval-every', type=int,
+                   help='validate every this many episodes (100)')
+    p.add_argument('--patience', type=int,
+                   help='stop after this many validations without '
+                   'improvement (5; 0: never)')
+    p.add_argument('--max-minutes', type=float,
+                   help='stop meta-training after this wall time')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--quiet', action='store_true', help='no progress bars')
+    p.add_argument('--out', required=True, metavar='METAEU.pt')
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..kge import model_name
+    from ..metaeu import MetaEU, MetaEUConfig
+
+    with user_input():
+        ckpt, dataset = load_checkpoint_and_data(args.checkpoint, args.data,
+                                                 args.device)
+    model = ckpt['module']
+    name = model_name(model)
+    with user_input(ValueError):  # the options' validation
+        config = MetaEUConfig.for_model(
+            name, episodes=args.episodes, lr=args.lr,
+            hidden_channels=args.hidden, max_minutes=args.max_minutes,
+            eval_every=args.eval_every, patience=args.patience,
+            seed=args.seed, loss=args.loss)
+    meu = MetaEU(model, dataset, config, progress=not args.quiet)
+    print(f'meta-training MetaEU for {name} on {dataset.name} '
+          f'({dataset.train.num_edges:,} triples): {config.episodes} '
+          f'episodes, {config.loss} loss, lr {config.lr:g}, hidden '
+          f'{config.hidden_channels}', flush=True)
+    history = meu.fit(checkpoint=args.out)
+    meu.save(args.out)
+    last = history[-1]['episode'] if history else config.episodes
+    print(f'validation MRR {fit_summary(history)}')
+    print(f'meta-trained {last} episodes in {meu.fit_seconds:.1f} s; MetaEU '
+          f'written to {args.out}')
+    return 0
