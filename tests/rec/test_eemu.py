@@ -143,10 +143,15 @@ def test_bad_requests(data):
     with pytest.raises(ValueError, match='empty'):
         m.unlearn(0, [])
     m.unlearn(0)
-    with pytest.raises(ValueError, match='no interactions to forget'):
+    with pytest.raises(ValueError, match='user 0 was already forgotten by '
+                       'request 0'):
         m.unlearn(0)
-    with pytest.raises(ValueError, match='not in the training data'):
+    with pytest.raises(ValueError, match=rf'interaction \(0, {item}\) was '
+                       'already forgotten'):
         m.unlearn_pairs(torch.tensor([[0], [item]]))
+    with pytest.raises(ValueError, match='not in the training data'):
+        m.unlearn_pairs(torch.tensor([[0], [missing]]))
+
     with pytest.raises(ValueError, match='out of range'):
         m.fit(torch.tensor([[0], [data.num_items]]))
     with pytest.raises(ValueError):
@@ -188,3 +193,56 @@ def test_scores_reject_bad_users(data):
         assert m.scores(torch.tensor([0, 1])).shape == (2, data.num_items)
         with pytest.raises(ValueError, match='out of range'):
             m.scores(torch.tensor([data.num_users]))
+
+
+def test_ids_must_be_integers_and_reforgetting_names_the_request():
+    data = make_synthetic_interactions(num_users=60, num_items=40, seed=1)
+    train = data.edge_index('train')
+    eemu = EEMU(data.num_users, data.num_items,
+                EEMUConfig(model='mf', dim=8, epochs=1, num_shards=2,
+                           users_per_step=8)).fit(train)
+    user = int(train[0, 0])
+    for bad in (4.7, True, '3', torch.tensor(2.0)):
+        with pytest.raises(TypeError, match='integer id'):
+            eemu.unlearn(user=bad)
+    with pytest.raises(TypeError, match='integer ids'):
+        eemu.unlearn(user=user, items=[2.5])
+    item = int(train[1, train[0] == user][0])
+    eemu.unlearn(user=user, items=[item])
+    with pytest.raises(ValueError, match=rf'interaction \({user}, {item}\) '
+                       r'was already forgotten by request 0'):
+        eemu.unlearn(user=user, items=[item])
+    eemu.unlearn(user=user)
+    with pytest.raises(ValueError, match=f'user {user} was already '
+                       f'forgotten by request'):
+        eemu.unlearn(user=user)
+    assert len(eemu.ledger) == 2 and eemu.ledger.verify() == []
+
+
+@pytest.mark.parametrize('cls', [EEMU, SISARec, RetrainRec])
+def test_save_load_round_trips_state_and_ledger(cls, tmp_path):
+    data = make_synthetic_interactions(num_users=60, num_items=40, seed=2)
+    train = data.edge_index('train')
+    cfg = EEMUConfig(model='mf', dim=8, epochs=1, num_shards=2,
+                     users_per_step=8)
+    m = cls(data.num_users, data.num_items, cfg).fit(train)
+    user = int(train[0, 3])
+    m.unlearn(user=user)
+    path = str(tmp_path / 'm.pt')
+    m.save(path)
+    back = cls.load(path)
+    assert torch.equal(back.edge_index, m.edge_index)
+    assert all(torch.equal(a, b) for a, b in zip(
+        m.state_dict().values(), back.state_dict().values()))
+    users = torch.arange(10)
+    assert torch.allclose(back.scores(users), m.scores(users))
+    assert back.ledger.to_list() == m.ledger.to_list()
+    with pytest.raises(ValueError, match='already forgotten'):
+        back.unlearn(user=user)
+    with pytest.raises(ValueError, match='holds a'):
+        (SISARec if cls is not SISARec else EEMU).load(path)
+    state = torch.load(path, weights_only=False)
+    state['ledger'][0]['forget']['pairs'] = []
+    torch.save(state, path)
+    with pytest.raises(ValueError, match='ledger is broken'):
+        cls.load(path)

@@ -29,6 +29,8 @@ as this project builds it (design.md, section 3):
 from __future__ import annotations
 
 import copy
+import numbers
+import os
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, List, Optional
@@ -38,7 +40,10 @@ from torch import Tensor
 
 from torch_geometric.index import index2ptr
 
+from ..ledger import Ledger
 from ..unlearner import UnlearningRecord, register_method
+from ..utils.fingerprint import model_hash, tensor_hash
+from ..utils.io import atomic_save
 from .models import make_optimizer
 from .train import (RecTrainConfig, bpr_loss, build_recommender, canonical,
                     deterministic, pair_keys, sample_negatives, train_bpr)
@@ -60,6 +65,34 @@ def assign_shards(num_users: int, num_shards: int, seed: int = 0) -> Tensor:
     out = torch.empty(num_users, dtype=torch.long)
     out[perm] = torch.arange(num_users) % num_shards
     return out
+
+
+REC_FORMAT = 'torch_geometric_unlearn.rec_unlearner/1'
+
+
+def _as_int_id(value: Any, what: str) -> int:
+    r"""An integer id; floats, bools and other types are refused."""
+    if isinstance(value, Tensor):
+        ok = value.numel() == 1 and not value.is_floating_point() and \
+            value.dtype != torch.bool and not value.is_complex()
+    else:
+        ok = isinstance(value, numbers.Integral) and \
+            not isinstance(value, bool)
+    if not ok:
+        raise TypeError(f'{what} must be an integer id (got {value!r})')
+    return int(value)
+
+
+def _as_id_tensor(values: Any, what: str) -> Tensor:
+    r"""A 1-D long tensor of integer ids; float and bool ids are
+    refused."""
+    t = values if isinstance(values, Tensor) else torch.as_tensor(
+        [values] if isinstance(values, int) else list(values))
+    if t.numel() == 0:
+        return torch.empty(0, dtype=torch.long)
+    if t.is_floating_point() or t.dtype == torch.bool or t.is_complex():
+        raise TypeError(f'{what} must hold integer ids (got dtype {t.dtype})')
+    return t.view(-1).long()
 
 
 def _shard_seed(seed: int, shard: int) -> int:
@@ -147,6 +180,8 @@ class RecUnlearner:
         self.fit_seconds = 0.0
         #: The records of every deletion served, in order.
         self.records: List[UnlearningRecord] = []
+        #: The hash-chained ledger of those deletions.
+        self.ledger = Ledger()
 
     # --------------------------------------------------------------- data
     @property
@@ -195,7 +230,7 @@ class RecUnlearner:
                 forget, or an item is not among the user's interactions.
         """
         self._check_fitted()
-        user = int(user)
+        user = _as_int_id(user, 'user')
         if not 0 <= user < self.num_users:
             raise ValueError(f'user {user} out of range [0, '
                              f'{self.num_users})')
@@ -204,14 +239,17 @@ class RecUnlearner:
         if items is None:
             items = mine
             if items.numel() == 0:
+                self._explain_forgotten(torch.tensor([[user], [-1]]))
                 raise ValueError(f'user {user} has no interactions to '
                                  f'forget')
         else:
-            items = torch.as_tensor(items, dtype=torch.long).view(-1)
+            items = _as_id_tensor(items, 'items')
             if items.numel() == 0:
                 raise ValueError('empty deletion request')
             missing = items[~torch.isin(items, mine)]
             if missing.numel():
+                self._explain_forgotten(torch.stack([
+                    torch.full_like(missing, user), missing]))
                 raise ValueError(f'user {user} has no interaction with '
                                  f'item(s) {missing[:10].tolist()}')
             items = torch.unique(items)
@@ -229,8 +267,10 @@ class RecUnlearner:
         drop = pair_keys(pairs, self.num_items)
         present = torch.isin(drop, keys)
         if not bool(present.all()):
+            self._explain_forgotten(pairs[:, ~present])
             bad = pairs[:, ~present][:, :5].t().tolist()
             raise ValueError(f'interactions not in the training data: {bad}')
+        input_hash = model_hash(self.state_dict())
         start = time.perf_counter()
         old = self._edge_index
         self._edge_index = old[:, ~torch.isin(keys, drop)]
@@ -245,12 +285,103 @@ class RecUnlearner:
             forget_triples=torch.empty(0, 3, dtype=torch.long),
             affected=users, seconds=seconds, timings={'total': seconds},
             method=self.name, forget_pairs=pairs, details=details)
+        entry = self.ledger.append(dict(
+            request=record.request, method=self.name,
+            given=dict(kind='pairs', value=pairs.t().tolist()),
+            forget=dict(pairs=pairs.t().tolist()),
+            affected=users.tolist(), input_model=input_hash,
+            output_model=model_hash(self.state_dict()),
+            retained_data=tensor_hash(self._edge_index),
+            exact=self.exact, seconds=seconds))
+        record.details['ledger_entry'] = entry['index']
         self.records.append(record)
         return record
+
+    def _explain_forgotten(self, pairs: Tensor) -> None:
+        r"""Raises an error naming the earlier request when one of
+        :obj:`pairs` ``[2, K]`` (item ``-1``: any item of the user) was
+        already forgotten."""
+        for u, i in pairs.t().tolist():
+            for e in self.ledger:
+                for fu, fi in (e.get('forget') or {}).get('pairs', []):
+                    if fu == u and i in (-1, fi):
+                        what = f'user {u}' if i == -1 else \
+                            f'interaction ({u}, {i})'
+                        raise ValueError(
+                            f"{what} was already forgotten by request "
+                            f"{e['index']} ({e['request']}, {e['time']})")
+
+    # ----------------------------------------------------------- files
+    def state(self) -> Dict[str, Any]:
+        r"""Everything that restores this method: config, sizes, the
+        retained interactions, the shard assignment (sharded methods), the
+        trained parameters and the ledger."""
+        self._check_fitted()
+        return dict(format=REC_FORMAT, method=self.name,
+                    config=asdict(self.config),
+                    config_class=type(self.config).__name__,
+                    num_users=self.num_users, num_items=self.num_items, edge_index=self._edge_index,
+                    parameters=self.state_dict(),
+                    ledger=self.ledger.to_list(),
+                    fit_seconds=self.fit_seconds,
+                    extra=self._extra_state())
+
+    def save(self, path: str) -> None:
+        r"""Writes :meth:`state` to :obj:`path`, atomically."""
+        atomic_save(self.state(), path)
+
+    @classmethod
+    def load(cls, path: str, progress: bool = False) -> 'RecUnlearner':
+        r"""Restores a method saved with :meth:`save` (on the same class;
+        the ledger is verified, and the parameters must match the ledger's
+        last output model)."""
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"'{path}' does not exist")
+        try:
+            state = torch.load(path, map_location='cpu', weights_only=False)
+        except Exception as e:
+            raise ValueError(f"'{path}' is not a readable recommendation "
+                             f"unlearner file ({type(e).__name__}: {e})"
+                             ) from None
+        if not isinstance(state, dict) or state.get('format') != REC_FORMAT:
+            raise ValueError(f"'{path}' is not a saved recommendation "
+                             f"unlearner")
+        if state['method'] != cls.name:
+            raise ValueError(f"'{path}' holds a {state['method']} model, "
+                             f"not {cls.name}")
+        config_cls = EEMUConfig if state.get('config_class') == \
+            'EEMUConfig' else RecTrainConfig
+        out = cls.__new__(cls)
+        RecUnlearner.__init__(out, state['num_users'], state['num_items'],
+                              config_cls(**state['config']), progress)
+        out._edge_index = state['edge_index']
+        out.fit_seconds = float(state.get('fit_seconds', 0.0))
+        out.ledger = Ledger(state['ledger'])
+        problems = out.ledger.verify()
+        if problems:
+            raise ValueError(f"'{path}': the ledger is broken: "
+                             + '; '.join(problems))
+        out._restore(state['parameters'], state.get('extra') or {})
+        if len(out.ledger) and out.ledger[-1]['output_model'] != \
+                model_hash(out.state_dict()):
+            raise ValueError(f"'{path}': the parameters are not the model "
+                             f"the ledger recorded last")
+        return out
+
+    def _extra_state(self) -> Dict[str, Any]:
+        return {}
+
+    def _restore(self, parameters: Dict[str, Tensor],
+                 extra: Dict[str, Any]) -> None:
+        raise NotImplementedError
 
     def scores(self, users: Tensor) -> Tensor:
         r"""Scores of every item for :obj:`users`, shape
         :math:`(B, |\mathcal{I}|)`."""
+        raise NotImplementedError
+
+    def state_dict(self) -> Dict[str, Tensor]:
+        r"""The trained parameters (what the ledger hashes)."""
         raise NotImplementedError
 
     def _users(self, users: Any) -> Tensor:
@@ -296,6 +427,18 @@ class RetrainRec(RecUnlearner):
         self._fit()
         return None
 
+    def state_dict(self) -> Dict[str, Tensor]:
+        r"""The model's parameters (empty before :meth:`fit`)."""
+        model = getattr(self, 'model', None)
+        return {} if model is None else model.state_dict()
+
+    def _restore(self, parameters: Dict[str, Tensor],
+                 extra: Dict[str, Any]) -> None:
+        self.model = build_recommender(self.config, self.num_users,
+                                       self.num_items)
+        self.model.load_state_dict(parameters)
+        self._emb = None
+
     @torch.no_grad()
     def scores(self, users: Tensor) -> Tensor:
         users = self._users(users)
@@ -326,6 +469,14 @@ class FineTuneRec(RetrainRec):
                   desc=self.name)
         self._emb = None
         return dict(epochs=self.finetune_epochs)
+
+    def _extra_state(self) -> Dict[str, Any]:
+        return dict(finetune_epochs=self.finetune_epochs)
+
+    def _restore(self, parameters: Dict[str, Tensor],
+                 extra: Dict[str, Any]) -> None:
+        super()._restore(parameters, extra)
+        self.finetune_epochs = int(extra.get('finetune_epochs', 1))
 
 
 # ---------------------------------------------------------------------------
@@ -435,7 +586,35 @@ class ShardedRecUnlearner(RecUnlearner):
     def state_dict(self) -> Dict[str, Tensor]:
         r"""Every shard's parameters, keyed ``'{shard}.{name}'``."""
         return {f'{s}.{k}': v for s, m in enumerate(self.shards)
-                for k, v in m.state_dict().items()}
+                if m is not None for k, v in m.state_dict().items()}
+
+    def _extra_state(self) -> Dict[str, Any]:
+        return dict(shard_of=self.shard_of,
+                    shard_seconds=list(self.shard_seconds))
+
+    def _restore(self, parameters: Dict[str, Tensor],
+                 extra: Dict[str, Any]) -> None:
+        cfg = self.config
+        self.shard_of = assign_shards(self.num_users, cfg.num_shards,
+                                      cfg.seed)
+        saved = extra.get('shard_of')
+        if saved is not None and not torch.equal(saved, self.shard_of):
+            raise ValueError('the saved shard assignment is not the one '
+                             'this config draws')
+        self.shards = torch.nn.ModuleList()
+        for s in range(cfg.num_shards):
+            shard = _Shard(build_recommender(cfg, self.num_users,
+                                             self.num_items,
+                                             seed=_shard_seed(cfg.seed, s)),
+                           cfg.dim)
+            prefix = f'{s}.'
+            shard.load_state_dict({k[len(prefix):]: v
+                                   for k, v in parameters.items()
+                                   if k.startswith(prefix)})
+            self.shards.append(shard)
+        self.shard_seconds = list(extra.get('shard_seconds',
+                                            [0.0] * cfg.num_shards))
+        self._emb = {}
 
 
 class _Shard(torch.nn.Module):
