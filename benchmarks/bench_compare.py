@@ -1,48 +1,24 @@
-r"""The full unlearning comparison on a data set, written as a markdown table.
+r"""The full unlearning comparison on a data set, written as a markdown
+table with its command.
 
-Runs :func:`torch_geometric_unlearn.bench.run_bench` (the ``bench``
-command) and writes ``--md`` (a markdown table with the exact command) and
-``--out`` (the JSON).
+A thin wrapper of the harness (:func:`torch_geometric_unlearn.bench.run`,
+the ``bench`` command): writes ``--md`` (the markdown report) and ``--out``
+(the JSON). The original and the retrained model follow the model's recipe
+with early stopping and the ``--budget-minutes`` budget unless ``--dim`` /
+``--epochs`` override it.
 
 Example::
 
     python benchmarks/bench_compare.py --data ../shared/datasets/codex-s \
-        --model transe --dim 200 --epochs 60 --episodes 300 \
+        --model transe --episodes 300 \
         --md docs/results/codex-s-transe.md --out runs/codex-s-transe.json
 """
 import argparse
-import json
-import os
-import sys
 
 import torch
 
-from torch_geometric_unlearn.bench import parse_methods, run_bench
-from torch_geometric_unlearn.cli import load_dataset
-
-
-def markdown(result, command: str) -> str:
-    o = result['original']
-    ref = result['methods'].get('retrain')
-    lines = [f"# {result['dataset']} / {result['model']}: forget "
-             f"{result['forget']['kind']} ({result['forget']['count']} "
-             f"triples)", '', '```bash', command, '```', '',
-             '| method | test MRR | × retrain | forget MRR | gap | retain '
-             'MRR | MIA AUC | relearn MRR | seconds | setup s | peak MB |',
-             '|---|---|---|---|---|---|---|---|---|---|---|',
-             f"| original | {o['test']['mrr']:.4f} | | "
-             f"{o['forget']['mrr']:.4f} | | {o['retain']['mrr']:.4f} | "
-             f"{o['mia_auc']:.3f} | | {o['seconds']:.1f} | | |"]
-    for name, e in result['methods'].items():
-        ratio = e['test']['mrr'] / ref['test']['mrr'] if ref else float('nan')
-        gap = e['gap']['forget']['mrr'] if 'gap' in e else float('nan')
-        lines.append(
-            f"| {name} | {e['test']['mrr']:.4f} | {ratio:.3f} | "
-            f"{e['forget']['mrr']:.4f} | {gap:+.4f} | "
-            f"{e['retain']['mrr']:.4f} | {e['mia_auc']:.3f} | "
-            f"{e['relearn_forget_mrr']:.4f} | {e['seconds']:.2f} | "
-            f"{e['setup_seconds']:.1f} | {e['peak_mb']:.0f} |")
-    return '\n'.join(lines) + '\n'
+from torch_geometric_unlearn import bench
+from torch_geometric_unlearn.datasets import load_dataset
 
 
 def main() -> None:
@@ -50,10 +26,20 @@ def main() -> None:
     p.add_argument('--data', required=True)
     p.add_argument('--model', default='transe')
     p.add_argument('--methods', default='all')
-    p.add_argument('--forget-ratio', type=float, default=0.01)
-    p.add_argument('--dim', type=int, default=200)
-    p.add_argument('--epochs', type=int, default=60)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument('--forget-ratio', type=float)
+    group.add_argument('--forget-entities', type=int)
+    group.add_argument('--forget-relation')
+    p.add_argument('--forget-kind', default='random',
+                   choices=bench.RATIO_KINDS)
+    p.add_argument('--steps', type=int, default=1)
+    p.add_argument('--dim', type=int, help='(default: the recipe)')
+    p.add_argument('--epochs', type=int, help='(default: the recipe)')
+    p.add_argument('--budget-minutes', type=float, default=30.0)
     p.add_argument('--episodes', type=int, default=300)
+    p.add_argument('--mrr-floor', type=float, default=0.05)
+    p.add_argument('--strict', action='store_true')
+    p.add_argument('--models-dir', help='cache of the trained models')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--threads', type=int, default=0)
     p.add_argument('--md', required=True)
@@ -61,18 +47,24 @@ def main() -> None:
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    result = run_bench(load_dataset(args.data), args.model,
-                       parse_methods(args.methods),
-                       forget_ratio=args.forget_ratio, dim=args.dim,
-                       epochs=args.epochs, seed=args.seed,
-                       episodes=args.episodes)
-    os.makedirs(os.path.dirname(os.path.abspath(args.md)), exist_ok=True)
-    with open(args.md, 'w') as f:
-        f.write(markdown(result, 'python ' + ' '.join(sys.argv)))
+    if args.forget_entities is None and args.forget_relation is None and \
+            args.forget_ratio is None:
+        args.forget_ratio = 0.01
+    result = bench.run(
+        'kg', load_dataset(args.data), model=args.model,
+        methods=bench.parse_methods(args.methods),
+        forget_ratio=args.forget_ratio,
+        forget_entities=args.forget_entities,
+        forget_relation=args.forget_relation, forget_kind=args.forget_kind,
+        steps=args.steps, dim=args.dim, epochs=args.epochs,
+        budget_minutes=args.budget_minutes, episodes=args.episodes,
+        mrr_floor=args.mrr_floor, strict=args.strict,
+        models_dir=args.models_dir, seed=args.seed)
+    text = bench.format_markdown(result, bench.command_line())
+    bench.write_text(text, args.md)
     if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(result, f, indent=1)
-    print(open(args.md).read())
+        bench.write_json(result, args.out)
+    print(text)
 
 
 if __name__ == '__main__':

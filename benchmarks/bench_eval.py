@@ -1,7 +1,8 @@
 r"""Benchmark of the filtered link-prediction evaluator on FB15k-237.
 
 Builds a PyG :class:`~torch_geometric.nn.kge.TransE` (random init, or
-briefly trained with ``--epochs``), times
+briefly trained with ``--epochs`` by the benchmark harness,
+:func:`torch_geometric_unlearn.bench.train_model`), times
 :class:`torch_geometric_unlearn.kge.LinkPredictionEvaluator` on the full
 test split (both directions, filtered by train + valid + test, realistic
 rank), and, if PyKEEN is importable, times PyKEEN's ``RankBasedEvaluator`` on
@@ -19,75 +20,43 @@ The data directory holds ``train`` / ``valid`` / ``test`` files (``.tsv``,
 a line.
 """
 import argparse
-import gzip
-import json
 import os
-import os.path as osp
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
-from torch_geometric.nn.kge import TransE
 
-from torch_geometric_unlearn.kge import LinkPredictionEvaluator
+from torch_geometric_unlearn import bench
+from torch_geometric_unlearn.datasets import load_tsv_kg, to_triples
+from torch_geometric_unlearn.kge import LinkPredictionEvaluator, TrainConfig
 
 SPLITS = ('train', 'valid', 'test')
 
 
-def _read_local(root):
-    r"""Minimal TSV reader: returns ``{split: [E, 3] LongTensor}``, the
-    number of entities and of relations (ids in order of appearance)."""
-    ent, rel, out = {}, {}, {}
-    for split in SPLITS:
-        path = None
-        for ext in ('.tsv.gz', '.txt.gz', '.tsv', '.txt'):
-            if osp.exists(osp.join(root, split + ext)):
-                path = osp.join(root, split + ext)
-                break
-        if path is None:
-            raise FileNotFoundError(f"no '{split}' file in '{root}'")
-        opener = gzip.open if path.endswith('.gz') else open
-        rows = []
-        with opener(path, 'rt', encoding='utf-8') as f:
-            for line in f:
-                line = line.rstrip('\r\n')
-                if not line:
-                    continue
-                h, r, t = line.split('\t')
-                rows.append((ent.setdefault(h, len(ent)),
-                             rel.setdefault(r, len(rel)),
-                             ent.setdefault(t, len(ent))))
-        out[split] = torch.tensor(rows, dtype=torch.long).view(-1, 3)
-    return out, len(ent), len(rel)
-
-
 def load(root):
-    try:
-        from torch_geometric_unlearn.datasets import load_tsv_kg, to_triples
-    except ImportError:
-        return _read_local(root) + ('local reader', )
     dataset = load_tsv_kg(root)
     splits = {s: to_triples(dataset[s]) for s in SPLITS}
-    return (splits, dataset.num_entities, dataset.num_relations,
-            'torch_geometric_unlearn.datasets.load_tsv_kg')
+    return dataset, splits
 
 
-def train(model, triples, epochs, lr, batch_size):
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    loader = model.loader(triples[:, 0], triples[:, 1], triples[:, 2],
-                          batch_size=batch_size, shuffle=True)
-    for epoch in range(epochs):
-        total, count = 0.0, 0
-        for h, r, t in loader:
-            opt.zero_grad()
-            loss = model.loss(h, r, t)
-            loss.backward()
-            opt.step()
-            total += loss.item() * h.numel()
-            count += h.numel()
-        print(f'  epoch {epoch + 1:2d}: loss {total / count:.4f}',
-              flush=True)
+def make_model(dataset, args):
+    r"""TransE, at random initialisation or trained for ``--epochs`` epochs
+    by the harness (:func:`torch_geometric_unlearn.bench.train_model`:
+    margin loss with one random negative, Adam, as PyG's example)."""
+    spec = bench.TrainingSpec(
+        model='transe', dim=args.dim, model_kwargs=dict(p_norm=args.p_norm),
+        config=TrainConfig(loss='margin', margin=1.0, num_negatives=1,
+                           epochs=max(1, args.epochs), lr=args.lr,
+                           batch_size=args.train_batch_size, eval_every=0,
+                           seed=args.seed),
+        seed=args.seed)
+    if args.epochs <= 0:
+        return spec.init_model(dataset.num_entities, dataset.num_relations)
+    tm = bench.train_model(spec, dataset.train, dataset.num_entities,
+                           dataset.num_relations)
+    for h in tm.history:
+        print(f"  epoch {h['epoch']:2d}: loss {h['loss']:.4f}", flush=True)
+    return tm.model
 
 
 def run_pykeen(model, splits, num_nodes, num_relations, batch_size):
@@ -113,12 +82,11 @@ def run_pykeen(model, splits, num_nodes, num_relations, batch_size):
             model.rel_emb.weight)
     pk.eval()
     evaluator = RankBasedEvaluator(filtered=True)
-    t0, c0 = time.perf_counter(), time.process_time()
-    results = evaluator.evaluate(
-        pk, splits['test'], batch_size=batch_size, use_tqdm=False,
-        additional_filter_triples=[splits['train'], splits['valid']])
-    seconds = time.perf_counter() - t0
-    cpu_seconds = time.process_time() - c0
+    with bench.Timer() as t:
+        results = evaluator.evaluate(
+            pk, splits['test'], batch_size=batch_size, use_tqdm=False,
+            additional_filter_triples=[splits['train'], splits['valid']])
+    seconds, cpu_seconds = t.seconds, t.cpu_seconds
     metrics = {
         'mrr': results.get_metric('both.realistic.inverse_harmonic_mean_rank'),
         'mr': results.get_metric('both.realistic.arithmetic_mean_rank'),
@@ -155,36 +123,31 @@ def main(argv=None):
     parser.add_argument('--json', default=None, help='write results here')
     args = parser.parse_args(argv)
 
-    torch.manual_seed(args.seed)
-    t0 = time.perf_counter()
-    splits, num_nodes, num_relations, reader = load(args.data)
-    print(f'data: {args.data} via {reader} ({time.perf_counter() - t0:.1f}s)'
-          f' -- {num_nodes} entities, {num_relations} relations, '
+    (dataset, splits), load_s = bench.timed(load, args.data)
+    num_nodes, num_relations = dataset.num_entities, dataset.num_relations
+    print(f'data: {args.data} via load_tsv_kg ({load_s:.1f}s) -- '
+          f'{num_nodes} entities, {num_relations} relations, '
           + ', '.join(f'{s} {splits[s].size(0)}' for s in SPLITS))
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads')
 
-    model = TransE(num_nodes, num_relations, args.dim, p_norm=args.p_norm)
     if args.epochs > 0:
         print(f'training TransE d={args.dim} for {args.epochs} epochs')
-        t0 = time.perf_counter()
-        train(model, splits['train'], args.epochs, args.lr,
-              args.train_batch_size)
-        print(f'  ({time.perf_counter() - t0:.1f}s)')
+    model, train_s = bench.timed(make_model, dataset, args)
+    if args.epochs > 0:
+        print(f'  ({train_s:.1f}s)')
     model.eval()
 
-    t0 = time.perf_counter()
-    evaluator = LinkPredictionEvaluator(
-        num_nodes, num_relations,
+    evaluator, build_s = bench.timed(
+        LinkPredictionEvaluator, num_nodes, num_relations,
         filter_triples=[splits['train'], splits['valid'], splits['test']],
         batch_size=args.batch_size)
-    build_s = time.perf_counter() - t0
-    times, cpu_times = [], []
     load_before = os.getloadavg()[0]
+    times, cpu_times = [], []
     for _ in range(max(1, args.repeat)):
-        t0, c0 = time.perf_counter(), time.process_time()
-        ours = evaluator.evaluate(model, splits['test'])
-        times.append(time.perf_counter() - t0)
-        cpu_times.append(time.process_time() - c0)
+        with bench.Timer() as t:
+            ours = evaluator.evaluate(model, splits['test'])
+        times.append(t.seconds)
+        cpu_times.append(t.cpu_seconds)
     ours_s = min(times)
     print(f'ours:   filter build {build_s:.2f}s (once), evaluation '
           f'{ours_s:.2f}s (best of {len(times)}: '
@@ -233,9 +196,7 @@ def main(argv=None):
                            'speedup': pk_s / ours_s, 'mrr_abs_diff': diff,
                            'mrr_agree': ok})
     if args.json:
-        os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
-        with open(args.json, 'w') as f:
-            json.dump(result, f, indent=2)
+        bench.write_json(result, args.json, indent=2)
     return result
 
 

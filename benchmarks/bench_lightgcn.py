@@ -1,11 +1,12 @@
 r"""The unsharded base recommender on Gowalla against the LightGCN paper.
 
 Trains PyG's LightGCN (or MF) with BPR on Gowalla's standard training set
-(train ∪ valid of our copy), evaluates Recall@20 / NDCG@20 on the test set
-every ``--eval-every`` epochs, stops at ``--epochs`` or ``--max-minutes``
-of training, and prints the curve next to the paper's figures (He et al.,
-SIGIR 2020, Table 3: LightGCN, 3 layers, d = 64, Gowalla: Recall@20
-0.1830, NDCG@20 0.1554; 1000 epochs on a GPU).
+(train ∪ valid of our copy) and measures Recall@20 / NDCG@20 on the test
+set every ``--eval-every`` epochs until ``--epochs`` or ``--max-minutes``
+of training (:func:`torch_geometric_unlearn.bench.train_curve`), and
+prints the curve next to the paper's figures (He et al., SIGIR 2020,
+Table 3: LightGCN, 3 layers, d = 64, Gowalla: Recall@20 0.1830, NDCG@20
+0.1554; 1000 epochs on a GPU).
 
 Example::
 
@@ -13,14 +14,12 @@ Example::
         --model lightgcn --batch-size 8192 --lr 5e-3 --max-minutes 30
 """
 import argparse
-import json
-import time
 
 import torch
 
+from torch_geometric_unlearn import bench
 from torch_geometric_unlearn.rec import (RecTrainConfig, build_recommender,
-                                         load_interactions, ranking_metrics,
-                                         train_bpr)
+                                         load_interactions)
 
 PAPER = {'recall@20': 0.1830, 'ndcg@20': 0.1554}
 
@@ -45,35 +44,17 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     data = load_interactions(args.data)
     train = torch.cat([data.edge_index('train'), data.edge_index('valid')], 1)
-    test = data.edge_index('test')
     cfg = RecTrainConfig(model=args.model, dim=args.dim,
                          num_layers=args.layers, epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr,
                          reg=args.reg, seed=args.seed)
     model = build_recommender(cfg, data.num_users, data.num_items)
-    curve = []
-    state = dict(seconds=0.0, last=time.perf_counter())
     print(f'{data}: {train.size(1):,} training interactions; '
           f'{args.model}, d={args.dim}, batch {args.batch_size}, lr '
           f'{args.lr}, {torch.get_num_threads()} thread(s)', flush=True)
-
-    def callback(epoch, m):
-        state['seconds'] += time.perf_counter() - state['last']
-        stop = state['seconds'] > 60 * args.max_minutes
-        if epoch % args.eval_every == 0 or stop or epoch == args.epochs:
-            with torch.no_grad():
-                U, item = m(train)
-            r = ranking_metrics(lambda u: U[u] @ item.t(), data.num_items,
-                                test, [train])
-            curve.append(dict(epoch=epoch, train_seconds=state['seconds'],
-                              **{k: r[k] for k in ('recall@20', 'ndcg@20')}))
-            print(f"epoch {epoch:4d}  {state['seconds']:8.1f} s  recall@20 "
-                  f"{r['recall@20']:.4f}  ndcg@20 {r['ndcg@20']:.4f}",
-                  flush=True)
-        state['last'] = time.perf_counter()
-        return stop
-
-    train_bpr(model, train, cfg, callback=callback)
+    curve = bench.train_curve(model, train, data.edge_index('test'),
+                              data.num_items, cfg, args.eval_every,
+                              args.max_minutes)
     last = curve[-1]
     print(f"\nafter {last['epoch']} epochs ({last['train_seconds'] / 60:.1f} "
           f"min of training): recall@20 {last['recall@20']:.4f} "
@@ -82,9 +63,8 @@ def main() -> None:
           f"({last['ndcg@20'] / PAPER['ndcg@20']:.2f}x the paper's "
           f"{PAPER['ndcg@20']})")
     if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(dict(config=cfg.to_dict(), curve=curve, paper=PAPER,
-                           threads=torch.get_num_threads()), f, indent=1)
+        bench.write_json(dict(config=cfg.to_dict(), curve=curve, paper=PAPER,
+                              threads=torch.get_num_threads()), args.out)
 
 
 if __name__ == '__main__':

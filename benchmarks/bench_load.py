@@ -1,9 +1,11 @@
 r"""Load-time and peak-memory benchmark of the knowledge-graph loaders.
 
 Every measured step runs in a fresh Python subprocess, which reports its wall
-time and its peak resident memory (:obj:`ru_maxrss`); the memory of the
-process right after the imports (Python, PyTorch, PyG) is reported as
-``base``, so ``peak - base`` is what the step itself needed.
+time and its peak resident memory (the harness's
+:class:`torch_geometric_unlearn.bench.Timer` and
+:func:`torch_geometric_unlearn.bench.peak_mb`); the memory of the process
+right after the imports (Python, PyTorch, PyG) is reported as ``base``, so
+``peak - base`` is what the step itself needed.
 
 Cases:
 
@@ -29,29 +31,17 @@ import gzip
 import json
 import os
 import os.path as osp
-import resource
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
-import time
 
 # ogbl-wikikg2: 16,109,182 / 429,456 / 598,543 train / valid / test triples.
 WIKIKG2_VALID = 429_456 / 17_137_181
 WIKIKG2_TEST = 598_543 / 17_137_181
 
 CASES = ('fb15k237', 'synthetic', 'ogb')
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def _current_mb() -> float:
-    with open('/proc/self/statm') as f:
-        pages = int(f.read().split()[1])
-    return pages * os.sysconf('SC_PAGE_SIZE') / 2**20
 
 
 # Workers: each runs in its own process and prints one 'RESULT {json}' line.
@@ -61,10 +51,11 @@ def _worker(args) -> dict:
     import torch  # noqa: F401 -- part of the baseline
 
     import torch_geometric_unlearn.datasets as tgu_datasets
+    from torch_geometric_unlearn.bench import Timer, current_mb, peak_mb
 
-    base = _current_mb()
+    base = current_mb()
     info = {}
-    t0 = time.perf_counter()
+    timer = Timer().__enter__()
     step = args.worker
     if step == 'tsv':
         dataset = tgu_datasets.load_tsv_kg(args.fb15k237)
@@ -72,11 +63,11 @@ def _worker(args) -> dict:
         dataset = tgu_datasets.make_synthetic_kg(
             num_entities=args.entities, num_relations=args.relations,
             num_triples=args.triples, seed=args.seed)
-        info['generate_s'] = time.perf_counter() - t0
-        info['generate_peak_mb'] = _peak_mb()
-        t1 = time.perf_counter()
-        dataset.save(osp.join(args.workdir, 'synthetic.pt'))
-        info['save_s'] = time.perf_counter() - t1
+        info['generate_s'] = timer.elapsed
+        info['generate_peak_mb'] = peak_mb()
+        with Timer() as t:
+            dataset.save(osp.join(args.workdir, 'synthetic.pt'))
+        info['save_s'] = t.seconds
         info['file_mb'] = osp.getsize(osp.join(args.workdir,
                                                'synthetic.pt')) / 2**20
     elif step == 'synthetic-reload':
@@ -104,14 +95,15 @@ def _worker(args) -> dict:
             info['neg_shape'] = list(dataset.valid.tail_neg.shape)
     else:
         raise ValueError(f'unknown worker step {step!r}')
-    seconds = time.perf_counter() - t0
+    timer.__exit__()
+    seconds = timer.seconds
     if dataset is not None:
         info.update(entities=dataset.num_entities,
                     relations=dataset.num_relations,
                     train=int(dataset.train.edge_index.size(1)),
                     valid=int(dataset.valid.edge_index.size(1)),
                     test=int(dataset.test.edge_index.size(1)))
-    return dict(step=step, seconds=seconds, peak_mb=_peak_mb(), base_mb=base,
+    return dict(step=step, seconds=seconds, peak_mb=peak_mb(), base_mb=base,
                 **info)
 
 
@@ -279,9 +271,11 @@ def _run_step(step: str, args) -> dict:
     env = dict(os.environ)
     repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
     env['PYTHONPATH'] = repo + os.pathsep + env.get('PYTHONPATH', '')
-    wall = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
-    wall = time.perf_counter() - wall
+    from torch_geometric_unlearn.bench import Timer
+    with Timer() as t:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
+                              env=env)
+    wall = t.seconds
     lines = [x for x in proc.stdout.splitlines() if x.startswith('RESULT ')]
     if proc.returncode != 0 or not lines:
         return dict(step=step, error=f'exit status {proc.returncode}',
@@ -380,8 +374,8 @@ def main(argv=None) -> None:
         if own_workdir and not args.keep:
             shutil.rmtree(args.workdir, ignore_errors=True)
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(results, f, indent=2)
+        from torch_geometric_unlearn.bench import write_json
+        write_json(results, args.json, indent=2)
 
 
 if __name__ == '__main__':

@@ -1,6 +1,9 @@
 r"""The recommendation unlearning comparison (``rec-bench``) on a data set,
 written as a markdown table with the exact command.
 
+A thin wrapper of the harness (:func:`torch_geometric_unlearn.bench.run`
+with ``task="rec"``).
+
 Example (Gowalla, LightGCN protocol: train on train ∪ valid)::
 
     python benchmarks/bench_rec.py --data ../shared/datasets/gowalla \
@@ -8,41 +11,11 @@ Example (Gowalla, LightGCN protocol: train on train ∪ valid)::
         --md docs/results/gowalla-mf.md --out runs/gowalla-mf.json
 """
 import argparse
-import json
-import os
-import sys
 
 import torch
 
+from torch_geometric_unlearn import bench
 from torch_geometric_unlearn.cli import load_rec_dataset
-from torch_geometric_unlearn.rec.bench import (parse_rec_methods,
-                                               run_rec_bench)
-
-
-def markdown(result, command: str) -> str:
-    ref = result['methods'].get('retrain')
-    lines = [f"# {result['dataset']} / {result['model']} / "
-             f"{result['num_shards']} shards", '', '```bash', command, '```',
-             '', f"Deleted users: {result['requests']['users']} "
-             f"({result['requests']['interactions']} interactions), one "
-             f"request each. Config: `{json.dumps(result['config'])}`", '',
-             '| method | Recall@20 | × retrain | NDCG@20 | HR@10 | NDCG@10 | '
-             'Recall@20 after | fit s | s / request | speed-up | exact |',
-             '|---|---|---|---|---|---|---|---|---|---|---|']
-    for name, e in result['methods'].items():
-        b = e['before']
-        ratio = b['recall@20'] / ref['before']['recall@20'] if ref else \
-            float('nan')
-        chk = e['exact_check']
-        exact = ('checked: equal' if chk['equal'] else 'checked: DIFFERENT') \
-            if chk else ('by definition' if e['exact'] else 'no')
-        sp = f"{e['speedup']:.1f}×" if e['speedup'] else '–'
-        lines.append(
-            f"| {name} | {b['recall@20']:.4f} | {ratio:.3f} | "
-            f"{b['ndcg@20']:.4f} | {b['hr@10']:.4f} | {b['ndcg@10']:.4f} | "
-            f"{e['after']['recall@20']:.4f} | {e['fit_seconds']:.1f} | "
-            f"{e['request_mean']:.2f} | {sp} | {exact} |")
-    return '\n'.join(lines) + '\n'
 
 
 def main() -> None:
@@ -66,22 +39,19 @@ def main() -> None:
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    result = run_rec_bench(
-        load_rec_dataset(args.data), parse_rec_methods(args.methods),
-        model=args.model, dim=args.dim, num_layers=args.layers,
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        num_shards=args.shards, delete_users=args.delete_users,
-        seed=args.seed, users_per_step=args.users_per_step,
-        merge_valid=args.merge_valid,
-        log=lambda msg: print(msg, flush=True))
+    result = bench.run(
+        'rec', load_rec_dataset(args.data),
+        methods=bench.parse_rec_methods(args.methods), model=args.model,
+        dim=args.dim, num_layers=args.layers, epochs=args.epochs,
+        batch_size=args.batch_size, lr=args.lr, num_shards=args.shards,
+        delete_users=args.delete_users, seed=args.seed,
+        users_per_step=args.users_per_step, merge_valid=args.merge_valid)
     result['threads'] = torch.get_num_threads()
-    os.makedirs(os.path.dirname(os.path.abspath(args.md)), exist_ok=True)
-    with open(args.md, 'w') as f:
-        f.write(markdown(result, 'python ' + ' '.join(sys.argv)))
+    text = bench.format_rec_markdown(result, bench.command_line())
+    bench.write_text(text, args.md)
     if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(result, f, indent=1)
-    print(open(args.md).read())
+        bench.write_json(result, args.out)
+    print(text)
 
 
 if __name__ == '__main__':

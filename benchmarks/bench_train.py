@@ -6,11 +6,12 @@ Two parts, each printing our figure and the baseline's from the same run:
 (``examples/kge_fb15k_237.py``: ``model.loader(batch_size=1000)``,
 ``model.loss`` with one random negative, the example's optimiser) against
 :class:`KGETrainer` at the same batch size, one negative and the same
-optimiser.
+optimiser, both timed by :class:`torch_geometric_unlearn.bench.Timer`.
 
-``--part recipe`` -- trains a model with its default recipe
-(:data:`torch_geometric_unlearn.kge.RECIPES`) for at most ``--minutes``
-minutes and reports the filtered test metrics, the epochs run and the peak
+``--part recipe`` -- trains a model the way every benchmark does
+(:func:`torch_geometric_unlearn.bench.train_model`: its recipe, early
+stopping on validation MRR, at most ``--minutes`` minutes) and reports the
+filtered test metrics, the epochs run, how training ended and the peak
 memory.
 
 Example::
@@ -21,16 +22,15 @@ Example::
         --part recipe --models transe --minutes 30
 """
 import argparse
-import json
-import resource
-import time
+import os
 
 import torch
 from torch_geometric.nn.kge import ComplEx, DistMult, RotatE, TransE
 
-from torch_geometric_unlearn.cli import load_dataset
-from torch_geometric_unlearn.kge import (KGETrainer, LinkPredictionEvaluator,
-                                         TrainConfig, load_kge_model, recipe)
+from torch_geometric_unlearn import bench
+from torch_geometric_unlearn.datasets import load_dataset
+from torch_geometric_unlearn.kge import (LinkPredictionEvaluator,
+                                         TrainConfig, save_checkpoint)
 
 # The optimisers of PyG's examples/kge_fb15k_237.py.
 PYG_EXAMPLE = {
@@ -42,23 +42,20 @@ PYG_EXAMPLE = {
 OPT = {'adam': torch.optim.Adam, 'adagrad': torch.optim.Adagrad}
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def pyg_epoch(model, optimizer, train, batch_size):
+def pyg_epoch(model, optimizer, train, batch_size) -> float:
+    r"""One epoch of PyG's example loop (the baseline), in seconds."""
     loader = model.loader(head_index=train.edge_index[0],
                           rel_type=train.edge_type,
                           tail_index=train.edge_index[1],
                           batch_size=batch_size, shuffle=True)
     model.train()
-    t0 = time.perf_counter()
-    for head_index, rel_type, tail_index in loader:
-        optimizer.zero_grad()
-        loss = model.loss(head_index, rel_type, tail_index)
-        loss.backward()
-        optimizer.step()
-    return time.perf_counter() - t0
+    with bench.Timer() as t:
+        for head_index, rel_type, tail_index in loader:
+            optimizer.zero_grad()
+            loss = model.loss(head_index, rel_type, tail_index)
+            loss.backward()
+            optimizer.step()
+    return t.seconds
 
 
 def part_epoch(args, kg):
@@ -68,24 +65,23 @@ def part_epoch(args, kg):
         torch.manual_seed(0)
         model = cls(kg.num_entities, kg.num_relations, args.dim, **kw)
         optimizer = OPT[opt](model.parameters(), **opt_kw)
-        pyg_s = min(pyg_epoch(model, optimizer, kg.train, args.batch_size)
-                    for _ in range(args.repeats))
-
-        loss = 'margin' if name == 'transe' else 'bce'
-        margin = 1.0 if name == 'transe' else 0.0
-        cfg = TrainConfig(epochs=1, batch_size=args.batch_size,
-                          num_negatives=1, loss=loss, margin=margin,
-                          optimizer=opt, lr=opt_kw['lr'],
-                          weight_decay=opt_kw.get('weight_decay', 0.0),
-                          eval_every=0)
-        ours = []
-        for rep in range(args.repeats):
-            torch.manual_seed(0)
-            model = cls(kg.num_entities, kg.num_relations, args.dim, **kw)
-            trainer = KGETrainer(model, cfg, progress=False)
-            trainer.fit(kg.train)
-            ours.append(trainer.history[-1]['seconds'])
-        ours_s = min(ours)
+        _, runs = bench.repeat(lambda: pyg_epoch(model, optimizer, kg.train,
+                                                 args.batch_size),
+                               args.repeats)
+        pyg_s = min(runs)
+        spec = bench.TrainingSpec(
+            model=name, dim=args.dim, model_kwargs=kw,
+            config=TrainConfig(epochs=1, batch_size=args.batch_size,
+                               num_negatives=1,
+                               loss='margin' if name == 'transe' else 'bce',
+                               margin=1.0 if name == 'transe' else 0.0,
+                               optimizer=opt, lr=opt_kw['lr'],
+                               weight_decay=opt_kw.get('weight_decay', 0.0),
+                               eval_every=0))
+        ours_s = min(
+            bench.train_model(spec, kg.train, kg.num_entities,
+                              kg.num_relations).history[-1]['seconds']
+            for _ in range(args.repeats))
         rows.append((name, pyg_s, ours_s))
         print(f'{name:9s} dim={args.dim} batch={args.batch_size} 1 negative: '
               f'PyG example loop {pyg_s:7.2f} s/epoch | KGETrainer '
@@ -100,42 +96,35 @@ def part_recipe(args, kg):
         filter_triples=[kg.train, kg.valid, kg.test])
     results = {}
     for name in args.models:
-        rec = recipe(name)
-        train_kw = dict(rec['train'], max_minutes=args.minutes)
-        cfg = TrainConfig.from_dict(train_kw)
-        torch.manual_seed(cfg.seed)
-        model = load_kge_model(name, kg.num_entities, kg.num_relations,
-                               rec['hidden_channels'], **rec['model_kwargs'])
-        trainer = KGETrainer(model, cfg, progress=args.progress)
-        t0 = time.perf_counter()
-        trainer.fit(kg.train, kg.valid, [kg.train, kg.valid, kg.test])
-        minutes = (time.perf_counter() - t0) / 60
-        t1 = time.perf_counter()
-        test = evaluator.evaluate(model, kg.test)
-        eval_s = time.perf_counter() - t1
+        spec = bench.TrainingSpec.from_recipe(name,
+                                              budget_minutes=args.minutes)
+        bench.peak_reset()
+        tm = bench.train_model(spec, kg.train, kg.num_entities,
+                               kg.num_relations, kg.valid,
+                               [kg.train, kg.valid, kg.test],
+                               progress=args.progress)
+        test, eval_s = bench.timed(evaluator.evaluate, tm.model, kg.test)
+        peak = bench.peak_mb()
         if args.save_dir:
-            import os
-            os.makedirs(args.save_dir, exist_ok=True)
-            trainer.save(os.path.join(args.save_dir, f'{name}.pt'),
-                         entity_vocab=kg.entity_vocab,
-                         relation_vocab=kg.relation_vocab,
-                         dataset=kg.name)
-        results[name] = dict(test={k: test[k] for k in ('mrr', 'mr',
-                                                        'hits@1', 'hits@3',
-                                                        'hits@10')},
-                             epochs=trainer.epoch, minutes=round(minutes, 2),
+            save_checkpoint(os.path.join(args.save_dir, f'{name}.pt'),
+                            tm.model, train_config=spec.to_dict()['train'],
+                            entity_vocab=kg.entity_vocab,
+                            relation_vocab=kg.relation_vocab,
+                            dataset=kg.name, history=tm.history,
+                            training=tm.info)
+        t = tm.info
+        results[name] = dict(test={k: test[k] for k in bench.METRIC_KEYS},
+                             training=t, minutes=round(t['seconds'] / 60, 2),
                              eval_seconds=round(eval_s, 2),
-                             best_valid_mrr=trainer.best_mrr,
-                             peak_rss_mb=round(peak_mb()),
-                             dim=rec['hidden_channels'],
-                             recipe=train_kw, history=trainer.history)
+                             peak_rss_mb=round(peak), recipe=spec.to_dict(),
+                             history=tm.history)
         print(f"{name:9s} test MRR {test['mrr']:.4f} H@1 {test['hits@1']:.4f}"
-              f" H@10 {test['hits@10']:.4f} after {trainer.epoch} epochs, "
-              f"{minutes:.1f} min (budget {args.minutes} min); eval "
-              f"{eval_s:.1f} s; peak RSS {peak_mb():.0f} MB", flush=True)
+              f" H@10 {test['hits@10']:.4f} after {t['epochs_run']} epochs "
+              f"({t['outcome']}), {t['seconds'] / 60:.1f} min (budget "
+              f"{args.minutes} min); eval {eval_s:.1f} s; peak RSS "
+              f"{peak:.0f} MB", flush=True)
     if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(results, f, indent=2)
+        bench.write_json(results, args.out)
     return results
 
 

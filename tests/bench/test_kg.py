@@ -6,8 +6,9 @@ import torch
 from torch_geometric_unlearn.baselines import Retrain
 from torch_geometric_unlearn.bench import (METHODS, METRIC_KEYS, OUTCOMES,
                                            SCHEMA, KGBench, UndertrainedError,
-                                           format_markdown, format_table,
-                                           parse_methods, run, run_bench)
+                                           build_method, format_markdown,
+                                           format_table, parse_methods, run,
+                                           run_bench)
 from torch_geometric_unlearn.cli import main
 from torch_geometric_unlearn.datasets import make_synthetic_kg
 
@@ -188,6 +189,16 @@ def test_models_dir_reuses_trained_models(kg, tmp_path):
     assert b['methods']['retrain']['training']['cached'] is True
     assert a['methods']['retrain']['test'] == b['methods']['retrain']['test']
     assert a['original']['seconds'] == b['original']['seconds']
+
+
+def test_single_triple_seconds(kg):
+    kb = KGBench(kg, 'distmult', dim=8, epochs=1, **QUIET)
+    kb.draw(forget_ratio=0.02)
+    method, _ = build_method('metaeu', kb.context(
+        options={'metaeu': dict(episodes=0)}))
+    seconds = kb.single_triple_seconds(method, 3)
+    assert len(seconds) == 3 and all(s > 0 for s in seconds)
+    assert len(method.records) == 4  # one warm-up, three timed
 
 
 def test_run_dispatches(kg):

@@ -3,7 +3,7 @@ import torch
 from torch_geometric.utils import k_hop_subgraph
 
 from torch_geometric_unlearn.bench import (cluster_forget_set, draw_requests,
-                                           hub_forget_set)
+                                           hub_forget_set, parse_request)
 from torch_geometric_unlearn.transforms import sample_forget_set
 
 
@@ -123,3 +123,17 @@ def test_bad_arguments(small_kg):
         hub_forget_set(g, ratio=1.5)
     with pytest.raises(ValueError, match='only'):
         hub_forget_set(g, ratio=0.9)
+
+
+def test_parse_request():
+    assert parse_request('random:0.01') == dict(forget_ratio=0.01,
+                                                forget_kind='random',
+                                                steps=1)
+    assert parse_request('hub:0.05*3') == dict(forget_ratio=0.05,
+                                               forget_kind='hub', steps=3)
+    assert parse_request('entity:10') == dict(forget_entities=10,
+                                              min_degree=5, max_degree=100)
+    assert parse_request('relation:p31') == dict(forget_relation='p31')
+    for bad in ('random', 'nope:1'):
+        with pytest.raises(ValueError):
+            parse_request(bad)

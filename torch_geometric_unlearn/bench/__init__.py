@@ -36,7 +36,8 @@ from .training import (OUTCOMES, TrainedModel, TrainingSpec,
                        check_training, train_model, training_outcome,
                        undertraining)
 from .requests import (FORGET_KINDS, RATIO_KINDS, Request,
-                       cluster_forget_set, draw_requests, hub_forget_set)
+                       cluster_forget_set, draw_requests, hub_forget_set,
+                       parse_request)
 from .methods import METHODS, build_method, method_class, parse_methods
 from .kg import (METRIC_KEYS, SCHEMA, KGBench, format_markdown,
                  format_table, plot, run_bench)
@@ -97,6 +98,7 @@ __all__ = [
     'OUTCOMES',
     'Request',
     'draw_requests',
+    'parse_request',
     'hub_forget_set',
     'cluster_forget_set',
     'FORGET_KINDS',

@@ -413,6 +413,23 @@ class KGBench:
             self._log_step(name, i, e)
         return self._entry(steps, setup_seconds=float(setup_seconds))
 
+    def single_triple_seconds(self, method, count: int = 20,
+                              seed: Optional[int] = None) -> List[float]:
+        r"""Wall times of :obj:`count` single-triple requests (random
+        training triples, one after another, after one untimed warm-up)
+        served by :obj:`method`, which they modify."""
+        train = self.dataset.train
+        g = torch.Generator().manual_seed(self.seed + 1 if seed is None
+                                          else seed)
+        picks = torch.randperm(train.num_edges, generator=g)[:count + 1]
+        rows = to_triples(train)[picks]
+        seconds = []
+        for row in rows:
+            with Timer() as t:
+                method.unlearn(row.view(1, 3))
+            seconds.append(t.seconds)
+        return seconds[1:]
+
     def _log_step(self, name: str, i: int, e: Dict[str, Any]) -> None:
         step = f' step {i + 1}' if len(self.requests) > 1 else ''
         self.log(f"{name}{step}: test MRR {e['test']['mrr']:.4f}, forget "

@@ -36,8 +36,8 @@ from ..transforms import (ForgetEntity, ForgetRelation, ForgetTriples,
                           sample_forget_set)
 
 __all__ = ['Request', 'forget_count', 'hub_forget_set', 'cluster_forget_set',
-           'random_entities', 'draw_requests', 'FORGET_KINDS',
-           'RATIO_KINDS']
+           'random_entities', 'draw_requests', 'parse_request',
+           'FORGET_KINDS', 'RATIO_KINDS']
 
 #: The samplers of ratio-type requests (``forget_kind``).
 RATIO_KINDS = ('random', 'hub', 'cluster')
@@ -356,6 +356,31 @@ def draw_requests(train: Data, forget_ratio: Optional[float] = None,
     rel = _relation_id(forget_relation, relation_names)
     return [_request(1, graph, ForgetRelation([rel]),
                      dict(relations=[rel]), dict(kind='relation', value=rel))]
+
+
+def parse_request(spec: str) -> Dict[str, Any]:
+    r"""Keyword arguments of :func:`draw_requests` for a request written
+    as the benchmark scripts take it: ``random:R``, ``hub:R``,
+    ``cluster:R`` (a share :math:`R` of the training triples, e.g.
+    ``random:0.01``), ``entity:K`` (every triple of :math:`K` random
+    entities with 5 to 100 triples, so that the rest of the graph stays
+    well connected) or ``relation:NAME_OR_ID``; ``random:R*N`` asks for
+    :math:`N` sequential requests."""
+    kind, _, value = spec.partition(':')
+    if not value:
+        raise ValueError(f"cannot parse request '{spec}' (expected e.g. "
+                         f"random:0.01, hub:0.01, entity:10)")
+    if kind in RATIO_KINDS:
+        ratio, _, steps = value.partition('*')
+        return dict(forget_ratio=float(ratio), forget_kind=kind,
+                    steps=int(steps or 1))
+    if kind == 'entity':
+        return dict(forget_entities=int(value), min_degree=5,
+                    max_degree=100)
+    if kind == 'relation':
+        return dict(forget_relation=value)
+    raise ValueError(f"unknown request kind '{kind}' (expected one of "
+                     f"{', '.join(RATIO_KINDS)}, entity, relation)")
 
 
 def _request(step: int, graph: Data, transform, kwargs: Dict[str, Any],
