@@ -272,6 +272,13 @@ class Unlearner:
         if last.get('graph') not in (None, self.original_hash):
             raise ValueError('the ledger was written for another original '
                              'training graph')
+        out = last.get('output_model')
+        if self.hash_models and out is not None:
+            from .utils.fingerprint import model_hash
+            if model_hash(self.model) != out:
+                raise ValueError('the model is not the one the ledger '
+                                 'recorded last (another or an edited model '
+                                 'file)')
         forgotten = self.ledger.forgotten()
         if forgotten.numel():
             from .datasets.kg import TripleSet

@@ -27,7 +27,8 @@ from .datasets.kg import KGDataset, TripleSet
 from .ledger import Ledger
 from .utils.fingerprint import model_hash, triples_hash
 
-__all__ = ['unlearning_state', 'retained_graph', 'VerifyReport', 'verify']
+__all__ = ['unlearning_state', 'retained_graph', 'resume', 'VerifyReport',
+           'verify']
 
 
 def unlearning_state(unlearner) -> Dict[str, Any]:
@@ -47,6 +48,65 @@ def retained_graph(state: Dict[str, Any], num_nodes: int,
     r = state['retained']
     return Data(edge_index=r['edge_index'], edge_type=r['edge_type'],
                 num_nodes=int(num_nodes), num_relations=int(num_relations))
+
+
+def resume(state: Optional[Dict[str, Any]], dataset: KGDataset):
+    r"""Where a later request on an unlearned checkpoint starts: the
+    original training graph, the ledger and the retained graph.
+
+    :obj:`dataset` may hold the original training graph or the retained
+    one (e.g. saved by ``unlearn --save-data``); either way the request
+    starts from the retained graph the checkpoint carries. Without
+    unlearning state the dataset's training graph is the original.
+
+    Returns:
+        ``(original, ledger, retained)``; ``ledger`` and ``retained`` are
+        :obj:`None` without unlearning state.
+
+    Raises:
+        DataMismatchError: when the dataset's training graph is neither
+            the original nor the retained graph of the checkpoint (e.g. it
+            still holds forgotten triples, or is another graph).
+    """
+    from .datasets.errors import DataMismatchError
+    train = dataset.train
+    if not state or not state.get('ledger'):
+        return train, None, None
+    ledger = Ledger(state['ledger'])
+    problems = ledger.verify()
+    if problems:
+        raise DataMismatchError('the checkpoint\'s ledger is broken: ' +
+                                '; '.join(problems))
+    n, r = dataset.num_entities, dataset.num_relations
+    retained = retained_graph(state, n, r)
+    have = triples_hash(train.edge_index, train.edge_type, n, r)
+    if have == state.get('graph'):
+        return train, ledger, retained
+    if have == ledger[-1].get('retained_data'):
+        # The retained graph and the ledger's forgotten triples make up the
+        # original graph (as a set, which is what its hash covers).
+        forgotten = ledger.forgotten()
+        original = Data(
+            edge_index=torch.cat([train.edge_index, forgotten[:, [0, 2]].t()],
+                                 1),
+            edge_type=torch.cat([train.edge_type, forgotten[:, 1]]),
+            num_nodes=n, num_relations=r)
+        if triples_hash(original.edge_index, original.edge_type, n, r) != \
+                state.get('graph'):
+            raise DataMismatchError('the retained graph and the ledger do not '
+                                    'make up the original training graph')
+        return original, ledger, retained
+    forgotten = ledger.forgotten()
+    held = TripleSet.from_data(train).contains_triples(forgotten) \
+        if forgotten.numel() else torch.zeros(0, dtype=torch.bool)
+    if bool(held.any()):
+        raise DataMismatchError(
+            f'the data still holds {int(held.sum())} triple(s) this '
+            f'checkpoint forgot (e.g. {forgotten[held][0].tolist()}) and is '
+            f'neither its original nor its retained training graph')
+    raise DataMismatchError('the data\'s training graph is neither the '
+                            'original nor the retained training graph of this '
+                            'checkpoint')
 
 
 @dataclass

@@ -107,19 +107,114 @@ def test_unlearn_other_requests(meta_trained, tmp_path):
                             str(tmp_path / 'c.pt')])
     assert rc == 0, err
     assert 'warning' not in err and 'ForgetEntity' in out
-    # ... while the original data with an unlearned checkpoint warns.
+    # ... and with the original data: the request starts from the retained
+    # graph the checkpoint carries, so nothing forgotten comes back.
     rc, out, err = run_cli(['unlearn', '--data', TINY, '--checkpoint',
                             str(tmp_path / 'b.pt'), '--metaeu',
                             meta_trained['metaeu'], '--relation',
                             kg.relation_vocab.name(1), '--out',
                             str(tmp_path / 'd.pt')])
     assert rc == 0, err
-    assert err.startswith('warning:') and '--save-data' in err
-    info = load_checkpoint(str(tmp_path / 'd.pt'))['unlearning']
+    d = load_checkpoint(str(tmp_path / 'd.pt'))
+    info = d['unlearning']
     assert info['request'].startswith('ForgetRelation')
-    assert info['num_forget'] == int((kg.train.edge_type == 1).sum())
-    assert torch.is_tensor(load_checkpoint(str(tmp_path / 'd.pt'))['model']
-                           ['node_emb.weight'])
+    b_retained = load_checkpoint(str(tmp_path / 'b.pt'))['unlearning'][
+        'retained']
+    assert info['num_forget'] == int((b_retained['edge_type'] == 1).sum())
+    assert len(info['ledger']) == 2
+    assert torch.is_tensor(d['model']['node_emb.weight'])
+    lines = open(str(tmp_path / 'd.ledger.jsonl')).read().splitlines()
+    assert [json.loads(x)['index'] for x in lines] == [0, 1]
+
+
+def _mrr(ckpt_path, triples, retained):
+    from torch_geometric_unlearn.kge import LinkPredictionEvaluator
+    kg = load_dataset(TINY)
+    ev = LinkPredictionEvaluator(kg.num_entities, kg.num_relations,
+                                 [retained, kg.valid, kg.test])
+    return ev.evaluate(load_checkpoint(ckpt_path)['module'], triples)['mrr']
+
+
+def test_a_second_unlearn_never_relearns_the_first(meta_trained, tmp_path):
+    # Finding 1: forget entity e5, then a triple next to it with one hop.
+    kg = load_dataset(TINY)
+    b, c = str(tmp_path / 'B.pt'), str(tmp_path / 'C.pt')
+    rc, out, err = _unlearn(meta_trained, '--entity', 'e5', '--out', b)
+    assert rc == 0, err
+    e5 = kg.entity_vocab.index('e5')
+    rows = to_triples(kg.train)
+    mine = rows[(rows[:, 0] == e5) | (rows[:, 2] == e5)]
+    near = int(mine[0, 2] if int(mine[0, 0]) == e5 else mine[0, 0])
+    other = rows[((rows[:, 0] == near) | (rows[:, 2] == near))
+                 & (rows[:, 0] != e5) & (rows[:, 2] != e5)][:1]
+    forget = tmp_path / 'c.tsv'
+    forget.write_text('\t'.join(kg.decode(other)[0]) + '\n')
+    rc, out, err = run_cli(['unlearn', '--data', TINY, '--checkpoint', b,
+                            '--metaeu', meta_trained['metaeu'], '--forget',
+                            str(forget), '--num-hops', '1', '--out', c])
+    assert rc == 0, err
+    state = load_checkpoint(c)['unlearning']
+    from torch_geometric_unlearn.datasets import TripleSet
+    from torch_geometric_unlearn.verify import retained_graph
+    retained = retained_graph(state, kg.num_entities, kg.num_relations)
+    assert not bool(TripleSet.from_data(retained).contains_triples(
+        mine).any())
+    after_first = _mrr(b, mine, retained)
+    after_second = _mrr(c, mine, retained)
+    assert after_second <= after_first + 0.02
+    # Asking to forget e5 again is refused, naming the first request.
+    rc, out, err = run_cli(['unlearn', '--data', TINY, '--checkpoint', b,
+                            '--metaeu', meta_trained['metaeu'], '--entity',
+                            'e5', '--out', str(tmp_path / 'D.pt')])
+    assert rc == 2 and 'already forgotten by request 0' in err
+    assert not osp.exists(str(tmp_path / 'D.pt'))
+    # verify passes on the chain, and fails on a swapped model file.
+    rc, out, err = run_cli(['verify', '--data', TINY, '--checkpoint', c,
+                            '--evidence'])
+    assert rc == 0, out + err
+    assert 'verified: every check passed' in out and 'mia_auc' in out
+    ck = load_checkpoint(c)
+    ck['model'] = load_checkpoint(meta_trained['ckpt'])['model']
+    ck.pop('module')
+    torch.save(ck, str(tmp_path / 'swapped.pt'))
+    rc, out, err = run_cli(['verify', '--data', TINY, '--checkpoint',
+                            str(tmp_path / 'swapped.pt')])
+    assert rc == 1 and "FAIL  the model's hash matches the ledger" in out
+
+
+def test_files_that_do_not_belong_together_are_refused(meta_trained,
+                                                        tmp_path):
+    kg = load_dataset(TINY)
+    # The original checkpoint with an already-reduced dataset.
+    keep = torch.ones(kg.train.num_edges, dtype=torch.bool)
+    keep[:10] = False
+    reduced = KGDataset(kg.train.edge_subgraph(keep.nonzero().view(-1)),
+                        kg.valid, kg.test, entity_vocab=kg.entity_vocab,
+                        relation_vocab=kg.relation_vocab, name='reduced')
+    reduced.save(str(tmp_path / 'reduced.pt'))
+    for cmd in ('unlearn', 'evaluate'):
+        args = ['--entity', 'e3', '--out', str(tmp_path / 'x.pt')] \
+            if cmd == 'unlearn' else []
+        rc, out, err = run_cli([cmd, '--data', str(tmp_path / 'reduced.pt'),
+                                '--checkpoint', meta_trained['ckpt']] +
+                               (['--metaeu', meta_trained['metaeu']]
+                                if cmd == 'unlearn' else []) + args)
+        assert rc == 2 and 'another training graph' in err, (cmd, err)
+        assert 'reduced.pt' in err and 'complex.pt' in err
+    # An output that is an input: refused before any work.
+    rc, out, err = _unlearn(meta_trained, '--entity', 'e3', '--out',
+                            meta_trained['metaeu'])
+    assert rc == 2 and 'same file as the input' in err
+    rc, out, err = _unlearn(meta_trained, '--entity', 'e3', '--out',
+                            str(tmp_path / 'r.pt'), '--report',
+                            str(tmp_path / 'r.pt'))
+    assert rc == 2 and 'two outputs' in err
+    # A report in a missing directory is made up front.
+    rc, out, err = _unlearn(meta_trained, '--entity', 'e3', '--out',
+                            str(tmp_path / 'r.pt'), '--report',
+                            str(tmp_path / 'nodir' / 'r.json'))
+    assert rc == 0, err
+    assert osp.isfile(str(tmp_path / 'nodir' / 'r.json'))
 
 
 @pytest.mark.parametrize('args,message', [

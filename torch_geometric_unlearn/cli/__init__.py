@@ -13,7 +13,10 @@ Commands, one module each (they parse, call the library and print):
   it.
 * ``unlearn`` (:mod:`.unlearn`): serve a deletion request (triples from a
   file, a random share, entities or relations) with a saved MetaEU; write
-  the new checkpoint and a JSON report.
+  the new checkpoint (carrying its ledger and retained graph), the ledger
+  as JSON lines and a JSON report.
+* ``verify`` (:mod:`.verify`): check an unlearned checkpoint against its
+  ledger and the original data (exit 1 on a failed check).
 * ``demo`` (:mod:`.demo`): the end-to-end job of the README on the embedded
   synthetic KG (:mod:`torch_geometric_unlearn.demo`).
 * ``bench`` (:mod:`.bench`): MetaEU and the baselines on one request, side
@@ -38,13 +41,13 @@ from typing import List, Optional
 
 from ..datasets import load_dataset
 from . import (bench, data, demo, evaluate, meta_train, rec_bench, train,
-               unlearn)
+               unlearn, verify)
 from .common import CLIError, DATA_HELP
 from .rec_bench import REC_DATA_HELP, load_rec_dataset
 
 #: The command modules, in the order of ``--help``.
-COMMANDS = [data, train, evaluate, meta_train, unlearn, demo, bench,
-            rec_bench]
+COMMANDS = [data, train, evaluate, meta_train, unlearn, verify, demo,
+            bench, rec_bench]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,6 @@ import argparse
 import json
 import os.path as osp
 import pickle
-import sys
 
 from ..datasets import (KGDataset, check_forget_request,
                         load_checkpoint_and_data, lookup_name_or_id,
@@ -87,7 +86,11 @@ def _request(args: argparse.Namespace, dataset: KGDataset, train) -> dict:
             request['relations'] = sorted({
                 lookup_name_or_id(r, dataset.relation_vocab, 'relation',
                                   args.ids) for r in args.relation})
-        check_forget_request(train, dataset=dataset, **request)
+        if train.num_edges == dataset.train.num_edges:
+            # Nothing forgotten yet: name what is not in the data. After
+            # earlier requests, unlearning itself names the request that
+            # forgot a triple asked for again.
+            check_forget_request(train, dataset=dataset, **request)
     if args.ratio is not None:
         with user_input(ValueError):  # the ratio's validation
             request['edge_ids'] = sample_forget_set(train, ratio=args.ratio,
@@ -116,9 +119,16 @@ def _evaluate(args, dataset, result, models) -> dict:
     return metrics
 
 
+def ledger_path(out: str) -> str:
+    r"""The human-readable ledger written beside a new checkpoint."""
+    return osp.splitext(out)[0] + '.ledger.jsonl'
+
+
 def run(args: argparse.Namespace) -> int:
     from ..kge import save_checkpoint
     from ..metaeu import MetaEU
+    from ..utils import atomic_write_text, check_output_paths
+    from ..verify import resume, unlearning_state
 
     kinds = [flag for flag, value in (('--forget', args.forget),
                                       ('--ratio', args.ratio),
@@ -132,48 +142,44 @@ def run(args: argparse.Namespace) -> int:
                        (f' (got {", ".join(kinds)})' if kinds else ''))
     check_options(args, positive=('ensemble', 'batch_size'),
                   non_negative=('num_hops', 'refine_steps'))
+    report_file = args.report or report_path(args.out)
+    inputs = [args.checkpoint, args.metaeu, args.forget] + \
+        ([args.data] if osp.isfile(args.data) else [])
+    with user_input(ValueError):  # every output checked before any work
+        check_output_paths([args.out, report_file, ledger_path(args.out),
+                            args.save_data], inputs)
     with user_input():
         ckpt, dataset = load_checkpoint_and_data(args.checkpoint, args.data,
                                                  args.device)
+        # A later request starts from the retained graph the checkpoint
+        # carries, whatever --data holds (the original or the retained
+        # graph; anything else is refused).
+        original, ledger, retained = resume(ckpt.get('unlearning'), dataset)
     model = ckpt['module']
-    done = ckpt.get('unlearning')
-    if done and done.get('num_retained') not in (None,
-                                                 dataset.train.num_edges):
-        print(f"warning: the checkpoint already forgot triples and was left "
-              f"with {done['num_retained']:,} training triples, but --data "
-              f"has {dataset.train.num_edges:,}; pass the retained dataset "
-              f"its unlearn run saved (--save-data) so that nothing "
-              f"forgotten comes back", file=sys.stderr)
-    # A file that is no MetaEU, or one of another model.
+    # A file that is no MetaEU, one of another model, graph or size, or a
+    # model that is not the one the checkpoint's ledger recorded last.
     with user_input(ValueError, pickle.UnpicklingError, EOFError):
-        meu = MetaEU.load(args.metaeu, model, dataset, progress=False)
+        meu = MetaEU.load(args.metaeu, model, original, progress=False,
+                          ledger=ledger, retained=retained)
+    meu.names = (dataset.entity_vocab, dataset.relation_vocab)
     request = _request(args, dataset, meu.data)
-
-    result = meu.unlearn(**request, num_hops=args.num_hops,
-                         ensemble=args.ensemble,
-                         refine_steps=args.refine_steps)
+    if 'edge_ids' in request:  # positions in the current graph
+        request = dict(triples=to_triples(meu.data)[request.pop('edge_ids')])
+    with user_input(ValueError):  # e.g. forgotten before: names the request
+        result = meu.unlearn(**request, num_hops=args.num_hops,
+                             ensemble=args.ensemble,
+                             refine_steps=args.refine_steps)
     record = result.record
     info = record.to_dict(with_ids=False)
     info['num_retained'] = int(result.data.num_edges)
     info['metaeu'] = args.metaeu
     info['source_checkpoint'] = args.checkpoint
+    state = dict(unlearning_state(meu), **info)
     # No optimiser state or training history is carried over: both were
     # computed on the forgotten triples too.
-    extra = {k: ckpt[k] for k in ('dataset', ) if k in ckpt}
-    save_checkpoint(args.out, result.model,
-                    model_kwargs=ckpt.get('model_kwargs'),
-                    train_config=ckpt.get('train_config'),
-                    entity_vocab=ckpt.get('entity_vocab'),
-                    relation_vocab=ckpt.get('relation_vocab'),
-                    unlearning=info, **extra)
-    print(f'{record.request}: forgot {record.num_forget:,} triples, '
-          f'regenerated {record.num_affected:,} entities '
-          f'(num_hops {record.num_hops}, ensemble {record.ensemble}, '
-          f'refine_steps {record.refine_steps}) in {record.seconds:.3f} s; '
-          f'{info["num_retained"]:,} training triples retained')
-
+    extra = {k: ckpt[k] for k in ('dataset', 'fingerprint') if k in ckpt}
     report = dict(info, data=args.data, dataset=dataset.name,
-                  checkpoint=args.out,
+                  checkpoint=args.out, ledger=ledger_path(args.out),
                   forget_triples=[list(t) for t in dataset.decode(
                       record.forget_triples)])
     if args.evaluate:
@@ -186,15 +192,28 @@ def run(args: argparse.Namespace) -> int:
             test = metrics[label].get('test', {}).get('mrr', float('nan'))
             forget = metrics[label]['forget']['mrr']
             print(f'{label:10s} {test:9.4f} {forget:11.4f}')
-    path = args.report or report_path(args.out)
-    with open(path, 'w') as f:
-        json.dump(report, f, indent=2)
-        f.write('\n')
+    # The report and the ledger first: the checkpoint is the last file
+    # written, so a run that fails leaves no model without its record.
+    atomic_write_text(report_file, json.dumps(report, indent=2) + '\n')
+    meu.ledger.save(ledger_path(args.out))
     if args.save_data:
         KGDataset(result.data, dataset.valid, dataset.test,
                   entity_vocab=dataset.entity_vocab,
                   relation_vocab=dataset.relation_vocab, name=dataset.name,
                   meta=dataset.meta).save(args.save_data)
         print(f'retained dataset written to {args.save_data}')
-    print(f'checkpoint written to {args.out}, report to {path}')
+    save_checkpoint(args.out, result.model,
+                    model_kwargs=ckpt.get('model_kwargs'),
+                    train_config=ckpt.get('train_config'),
+                    entity_vocab=ckpt.get('entity_vocab'),
+                    relation_vocab=ckpt.get('relation_vocab'),
+                    unlearning=state, **extra)
+    print(f'{record.request}: forgot {record.num_forget:,} triples, '
+          f'regenerated {record.num_affected:,} entities '
+          f'(num_hops {record.num_hops}, ensemble {record.ensemble}, '
+          f'refine_steps {record.refine_steps}) in {record.seconds:.3f} s; '
+          f'{info["num_retained"]:,} training triples retained; request '
+          f'{len(meu.ledger)} in the ledger')
+    print(f'checkpoint written to {args.out}, report to {report_file}, '
+          f'ledger to {ledger_path(args.out)}')
     return 0

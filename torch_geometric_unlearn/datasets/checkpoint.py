@@ -117,8 +117,11 @@ def check_vocabularies(dataset: KGDataset, entity_vocab=None,
 def check_checkpoint_data(ckpt: Dict[str, Any], dataset: KGDataset) -> None:
     r"""Checks that a loaded checkpoint (with ``"module"``, see
     :func:`load_kge_checkpoint`) was trained on :obj:`dataset`'s ids: the
-    same numbers of entities and relations and, where the checkpoint stores
-    them, the same vocabularies (:func:`check_vocabularies`).
+    same numbers of entities and relations, where the checkpoint stores
+    them the same vocabularies (:func:`check_vocabularies`), and the
+    training graph it fingerprinted -- for an unlearned checkpoint, its
+    original or its retained graph (see
+    :func:`~torch_geometric_unlearn.verify.resume`).
 
     Raises:
         DataMismatchError: The model does not fit the data.
@@ -132,6 +135,21 @@ def check_checkpoint_data(ckpt: Dict[str, Any], dataset: KGDataset) -> None:
             f'{dataset.num_entities} and {dataset.num_relations}')
     check_vocabularies(dataset, ckpt.get('entity_vocab'),
                        ckpt.get('relation_vocab'))
+    state = ckpt.get('unlearning')
+    if isinstance(state, dict) and state.get('ledger'):
+        from ..verify import resume
+        resume(state, dataset)  # the original or the retained graph
+        return
+    graph = (ckpt.get('fingerprint') or {}).get('graph')
+    if graph is not None:
+        from ..utils.fingerprint import triples_hash
+        t = dataset.train
+        if triples_hash(t.edge_index, t.edge_type, dataset.num_entities,
+                        dataset.num_relations) != graph:
+            raise DataMismatchError(
+                'the checkpoint was trained on another training graph than '
+                "this data's (same counts, other triples: e.g. a reduced or "
+                'a different graph)')
 
 
 def load_checkpoint_and_data(checkpoint: str, data: str,
@@ -178,7 +196,11 @@ def load_checkpoint_and_data(checkpoint: str, data: str,
         raise UnknownNameError(f"{e}; the data must use the names of the "
                                f"checkpoint '{checkpoint}'", e.names,
                                e.path) from e
-    check_checkpoint_data(ckpt, dataset)
+    try:
+        check_checkpoint_data(ckpt, dataset)
+    except DataMismatchError as e:
+        raise DataMismatchError(f"'{checkpoint}' and '{data}' do not belong "
+                                f'together: {e}') from e
     return ckpt, dataset
 
 

@@ -9,7 +9,8 @@ from .scoring import (KGEScorer, TransEScorer, DistMultScorer, ComplExScorer,
 from .losses import (margin_loss, bce_loss, softmax_loss,
                      self_adversarial_loss, sampled_loss, SAMPLED_LOSSES)
 from .trainer import (TrainConfig, KGETrainer, RECIPES, recipe,
-                      default_train_config, model_kwargs_of, save_checkpoint,
+                      default_train_config, model_kwargs_of, fingerprint,
+                      save_checkpoint,
                       load_checkpoint, model_from_checkpoint)
 from .evaluate import (TripleFilter, LinkPredictionEvaluator, evaluate,
                        rank_metrics, rank_against_negatives, combine_ranks,
@@ -49,6 +50,7 @@ __all__ = [
     'recipe',
     'default_train_config',
     'model_kwargs_of',
+    'fingerprint',
     'save_checkpoint',
     'load_checkpoint',
     'model_from_checkpoint',

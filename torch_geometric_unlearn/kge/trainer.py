@@ -16,6 +16,7 @@ from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
 from ..datasets.kg import TripleSet, check_kg, to_triples
+from ..utils.fingerprint import triples_hash, vocab_hash
 from ..utils.io import atomic_save
 from .losses import sampled_loss
 from .scoring import get_scorer, load_kge_model, model_name
@@ -221,6 +222,8 @@ class KGETrainer:
         self.best_mrr = -math.inf
         self.train_seconds = 0.0
         self._train_keys: Optional[TripleSet] = None
+        #: The graph of the last :meth:`fit` (fingerprinted by :meth:`save`).
+        self.train_graph: Optional[Data] = None
 
     @property
     def device(self) -> torch.device:
@@ -341,6 +344,7 @@ class KGETrainer:
     def _fit(self, train: Data, valid: Optional[Data],
              filter_data: Optional[List[Data]]) -> List[Dict]:
         check_kg(train, 'train')
+        self.train_graph = train
         cfg = self.config
         n, R = int(self.model.num_nodes), int(self.model.num_relations)
         if int(train.num_nodes) > n or int(train.num_relations) > R:
@@ -420,7 +424,11 @@ class KGETrainer:
 
     def save(self, path: str, model_kwargs: Optional[dict] = None,
              entity_vocab=None, relation_vocab=None, **extra) -> None:
-        r"""Saves model + optimiser + config (see :func:`save_checkpoint`)."""
+        r"""Saves model + optimiser + config (see :func:`save_checkpoint`),
+        with the fingerprint of the graph it was last fit on."""
+        if 'fingerprint' not in extra and self.train_graph is not None:
+            extra['fingerprint'] = fingerprint(self.train_graph,
+                                               entity_vocab, relation_vocab)
         save_checkpoint(path, self.model, model_kwargs=model_kwargs,
                         train_config=asdict(self.config),
                         optimizer=self.optimizer.state_dict(),
@@ -458,6 +466,22 @@ def model_kwargs_of(model: torch.nn.Module) -> Dict[str, Any]:
     if hasattr(model, 'node_emb') and model.node_emb.sparse:
         kw['sparse'] = True
     return kw
+
+
+def fingerprint(train: Data, entity_vocab=None,
+                relation_vocab=None) -> Dict[str, Optional[str]]:
+    r"""The fingerprint a checkpoint keeps of its data: content hashes of
+    the training graph (order-free) and of the vocabularies."""
+    def names(v):
+        if v is None:
+            return None
+        return v.to_list() if hasattr(v, 'to_list') else list(v)
+
+    return dict(graph=triples_hash(train.edge_index, train.edge_type,
+                                   int(train.num_nodes),
+                                   int(train.num_relations)),
+                entity_vocab=vocab_hash(names(entity_vocab)),
+                relation_vocab=vocab_hash(names(relation_vocab)))
 
 
 def save_checkpoint(path: str, model: torch.nn.Module,
@@ -519,5 +543,5 @@ def load_checkpoint(path: str, map_location='cpu') -> Dict[str, Any]:
 
 
 __all__ = ['TrainConfig', 'KGETrainer', 'RECIPES', 'recipe',
-           'default_train_config', 'model_kwargs_of',
+           'default_train_config', 'model_kwargs_of', 'fingerprint',
            'save_checkpoint', 'load_checkpoint', 'model_from_checkpoint']
