@@ -182,8 +182,8 @@ def test_a_second_unlearn_never_relearns_the_first(meta_trained, tmp_path):
     assert rc == 1 and "FAIL  the model's hash matches the ledger" in out
 
 
-def test_files_that_do_not_belong_together_are_refused(meta_trained,
-                                                        tmp_path):
+def test_files_that_do_not_belong_together_are_refused(
+        meta_trained, tmp_path):
     kg = load_dataset(TINY)
     # The original checkpoint with an already-reduced dataset.
     keep = torch.ones(kg.train.num_edges, dtype=torch.bool)
