@@ -7,8 +7,8 @@ from torch_geometric_unlearn.baselines import Retrain
 from torch_geometric_unlearn.bench import (METHODS, METRIC_KEYS, OUTCOMES,
                                            SCHEMA, KGBench, UndertrainedError,
                                            build_method, format_markdown,
-                                           format_table, parse_methods, run,
-                                           run_bench)
+                                           format_table, method_class,
+                                           parse_methods, run, run_bench)
 from torch_geometric_unlearn.cli import main
 from torch_geometric_unlearn.datasets import make_synthetic_kg
 
@@ -244,3 +244,11 @@ def test_cli_bench(tmp_path, capsys):
     assert main(['bench', '--data', DATA, '--methods', 'finetune',
                  '--no-retrain', '--forget-relation', '0', '--dim', '8',
                  '--epochs', '1']) == 0
+
+
+def test_methods_come_from_the_registry():
+    from torch_geometric_unlearn.unlearner import get_method
+    for name in METHODS:
+        assert method_class(name) is get_method(name)
+    with pytest.raises(ValueError):
+        method_class('nope')

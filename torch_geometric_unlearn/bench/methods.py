@@ -2,12 +2,11 @@ r"""The knowledge-graph unlearning methods a benchmark runs, built by name
 with the benchmark's settings.
 
 The class of a method comes from the registry of
-:mod:`torch_geometric_unlearn.unlearner` (:func:`get_method`) when it holds
-the name, else from :data:`FALLBACK` -- the mapping the harness kept before
-the registry existed. What this module adds is how the benchmark configures
-each one (:func:`build_method`): the original model's training config, its
-seed, the MetaEU defaults of the model (:meth:`MetaEUConfig.for_model`),
-SISA's shards trained for as many epochs as the original model ran.
+:mod:`torch_geometric_unlearn.unlearner` (:func:`get_method`). What this
+module adds is how the benchmark configures each one
+(:func:`build_method`): the original model's training config, its seed,
+the MetaEU defaults of the model (:meth:`MetaEUConfig.for_model`), SISA's
+shards trained for as many epochs as the original model ran.
 
 ``retrain`` is not built here: the retrained reference is trained by the
 harness itself (:func:`~torch_geometric_unlearn.bench.training.train_model`,
@@ -16,7 +15,6 @@ the one definition shared with the original model).
 from __future__ import annotations
 
 import copy
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Tuple
 
@@ -26,24 +24,12 @@ from torch_geometric.data import Data
 from .timing import Timer
 from .training import TrainingSpec
 
-__all__ = ['METHODS', 'FALLBACK', 'parse_methods', 'method_class',
-           'MethodContext', 'build_method']
+__all__ = ['METHODS', 'parse_methods', 'method_class', 'MethodContext',
+           'build_method']
 
 #: The methods, in the order they run (``retrain`` first: the reference).
 METHODS = ('retrain', 'metaeu', 'finetune', 'gradient_ascent', 'distill',
            'gnndelete', 'ssd', 'sisa')
-
-#: ``name -> "module:Class"`` used when the registry lacks the name.
-FALLBACK: Dict[str, str] = {
-    'retrain': 'torch_geometric_unlearn.baselines:Retrain',
-    'metaeu': 'torch_geometric_unlearn.metaeu:MetaEU',
-    'finetune': 'torch_geometric_unlearn.baselines:FineTune',
-    'gradient_ascent': 'torch_geometric_unlearn.baselines:GradientAscent',
-    'distill': 'torch_geometric_unlearn.baselines:Distill',
-    'gnndelete': 'torch_geometric_unlearn.baselines:GNNDelete',
-    'ssd': 'torch_geometric_unlearn.baselines:SSD',
-    'sisa': 'torch_geometric_unlearn.baselines:SISA',
-}
 
 
 def parse_methods(spec: str) -> List[str]:
@@ -61,19 +47,10 @@ def parse_methods(spec: str) -> List[str]:
 
 
 def method_class(name: str) -> type:
-    r"""The class of the knowledge-graph method :obj:`name`: the
-    registered one (:func:`torch_geometric_unlearn.unlearner.get_method`)
-    if the registry holds it, else the :data:`FALLBACK` one."""
-    try:
-        from ..unlearner import get_method
-        return get_method(name, 'kg')
-    except (ImportError, ValueError):
-        pass
-    if name not in FALLBACK:
-        raise ValueError(f"unknown method '{name}' (choose from "
-                         f"{', '.join(METHODS)})")
-    module, _, cls = FALLBACK[name].partition(':')
-    return getattr(importlib.import_module(module), cls)
+    r"""The class registered as knowledge-graph method :obj:`name`
+    (:func:`torch_geometric_unlearn.unlearner.get_method`)."""
+    from ..unlearner import get_method
+    return get_method(name, 'kg')
 
 
 @dataclass
