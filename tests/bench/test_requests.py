@@ -43,12 +43,26 @@ def test_hub_picks_high_degree_entities(small_kg, ratio):
     lost = torch.bincount(g.edge_index[:, ids].reshape(-1),
                           minlength=g.num_nodes)
     assert bool((lost <= _deg(g) // 2).all())
-    # The hubs come by decreasing degree, starting with the largest.
+    # The hubs come by decreasing degree, starting with the largest; the
+    # set spreads over at least ten of them.
     deg = _deg(g)
     assert deg[info['hubs'][0]] == deg.max()
     hub_deg = deg[info['hubs']]
     assert bool((hub_deg[:-1] >= hub_deg[1:]).all())
+    assert len(info['hubs']) >= info['num_hubs'] == 10
     assert torch.equal(ids, hub_forget_set(g, ratio=ratio, seed=0))
+
+
+def test_hub_quota(small_kg):
+    g = small_kg.train
+    deg = _deg(g)
+    for num_hubs in (1, 4):
+        ids, info = hub_forget_set(g, count=40, num_hubs=num_hubs,
+                                   return_info=True)
+        h, t = g.edge_index[:, ids]
+        owner = torch.where(deg[h] >= deg[t], h, t)
+        assert int(torch.bincount(owner).max()) <= 40 // num_hubs
+        assert len(info['hubs']) == num_hubs
 
 
 def test_cluster_lies_in_the_ball(small_kg):
@@ -117,6 +131,8 @@ def test_bad_arguments(small_kg):
     g = small_kg.train
     with pytest.raises(ValueError):
         hub_forget_set(g, ratio=0.1, share=0.0)
+    with pytest.raises(ValueError):
+        hub_forget_set(g, ratio=0.1, num_hubs=0)
     with pytest.raises(ValueError):
         cluster_forget_set(g, ratio=0.1, num_hops=0)
     with pytest.raises(ValueError):

@@ -490,7 +490,8 @@ def run_bench(dataset: KGDataset, model: str = 'distmult',
               retain_relearn_max_triples: Optional[int] = None,
               train_config: Optional[Dict[str, Any]] = None,
               method_options: Optional[Dict[str, Dict[str, Any]]] = None,
-              hub_share: float = 0.5, cluster_seeds: int = 3,
+              hub_share: float = 0.5, hub_count: int = 10,
+              cluster_seeds: int = 3,
               cluster_hops: int = 2, models_dir: Optional[str] = None,
               progress: bool = False) -> Dict[str, Any]:
     r"""Trains the original model, draws the request(s), runs every method
@@ -551,6 +552,9 @@ def run_bench(dataset: KGDataset, model: str = 'distmult',
             :class:`MetaEUConfig` fields).
         hub_share (float, optional): Largest share of an entity's triples
             a hub request takes. (default: :obj:`0.5`)
+        hub_count (int, optional): Number of hubs a hub request spreads
+            over at least (each gives at most a :obj:`1 / hub_count` share
+            of it). (default: :obj:`10`)
         cluster_seeds (int, optional): Seed entities of a cluster request.
             (default: :obj:`3`)
         cluster_hops (int, optional): Radius of its ball.
@@ -577,7 +581,8 @@ def run_bench(dataset: KGDataset, model: str = 'distmult',
                  log=log)
     kb.draw(forget_ratio=forget_ratio, forget_entities=forget_entities,
             forget_relation=forget_relation, forget_kind=forget_kind,
-            steps=steps, hub_share=hub_share, cluster_seeds=cluster_seeds,
+            steps=steps, hub_share=hub_share, hub_count=hub_count,
+            cluster_seeds=cluster_seeds,
             cluster_hops=cluster_hops)
     original = kb.original_entry()
     ctx = kb.context(episodes, method_options)

@@ -97,14 +97,18 @@ def _degrees(data: Data) -> np.ndarray:
 
 
 def _guarded_pick(data: Data, order: np.ndarray, count: int,
-                  share: float = 1.0) -> np.ndarray:
+                  share: float = 1.0, owner: Optional[np.ndarray] = None,
+                  quota: Optional[int] = None) -> np.ndarray:
     r"""Walks the edges in :obj:`order` and takes each one while both its
     entities and its relation keep at least one other triple (the rule of
-    :func:`sample_forget_set`) and neither entity has lost more than
-    :obj:`share` of its triples, until :obj:`count` are taken."""
+    :func:`sample_forget_set`), neither entity has lost more than
+    :obj:`share` of its triples and (with :obj:`owner`) the edge's owner
+    has given fewer than :obj:`quota`, until :obj:`count` are taken."""
     head = data.edge_index[0].numpy()[order].tolist()
     tail = data.edge_index[1].numpy()[order].tolist()
     rel = data.edge_type.numpy()[order].tolist()
+    own = owner[order].tolist() if owner is not None else None
+    given = [0] * int(data.num_nodes)
     deg0 = _degrees(data)
     deg = deg0.tolist()
     cap = np.floor(share * deg0 + 1e-9).astype(np.int64).tolist()
@@ -115,6 +119,8 @@ def _guarded_pick(data: Data, order: np.ndarray, count: int,
     for i in range(len(order)):
         h, t, r = head[i], tail[i], rel[i]
         if rcount[r] < 2:
+            continue
+        if own is not None and given[own[i]] >= quota:
             continue
         if h == t:
             if deg[h] < 3 or lost[h] + 2 > cap[h]:
@@ -127,6 +133,8 @@ def _guarded_pick(data: Data, order: np.ndarray, count: int,
         lost[h] += 1
         lost[t] += 1
         rcount[r] -= 1
+        if own is not None:
+            given[own[i]] += 1
         chosen.append(i)
         if len(chosen) == count:
             break
@@ -135,26 +143,33 @@ def _guarded_pick(data: Data, order: np.ndarray, count: int,
 
 def hub_forget_set(data: Data, ratio: Optional[float] = None,
                    count: Optional[int] = None, seed: int = 0,
-                   share: float = 0.5, return_info: bool = False
+                   num_hubs: int = 10, share: float = 0.5,
+                   return_info: bool = False
                    ) -> Union[Tensor, Tuple[Tensor, Dict[str, Any]]]:
     r"""A hub-heavy forget set: triples of the highest-degree entities.
 
     Every triple belongs to its higher-degree entity; the entities are
     visited by decreasing degree (ties in a seeded random order) and their
-    triples in a seeded random order. A triple is taken while no entity or
-    relation disappears from the retained graph and neither of its entities
-    has lost more than :obj:`share` of its triples, so the set spreads over
-    the top hubs instead of emptying the first one.
+    triples in a seeded random order. Each entity gives at most
+    :math:`\lceil F / \text{num\_hubs} \rceil` of the :math:`F` triples,
+    so that the set spreads over (at least) the :obj:`num_hubs` largest
+    hubs, and a triple is taken only while no entity or relation disappears
+    from the retained graph and neither of its entities has lost more than
+    :obj:`share` of its triples. (Should the quota leave the set short, a
+    second pass drops it.)
 
     Args:
         data (Data): The KG split to sample from.
         ratio (float, optional): Share of the triples to forget.
         count (int, optional): Number of triples to forget (instead).
         seed (int, optional): Seed of the tie-breaking. (default: :obj:`0`)
+        num_hubs (int, optional): Number of hubs the set spreads over at
+            least. (default: :obj:`10`)
         share (float, optional): Largest share of an entity's triples that
             may be forgotten, in :math:`(0, 1]`. (default: :obj:`0.5`)
-        return_info (bool, optional): Also return ``{"share", "hubs"}``
-            (the entities whose triples were taken, by decreasing degree).
+        return_info (bool, optional): Also return ``{"num_hubs", "share",
+            "hubs"}`` (the entities whose triples were taken, by
+            decreasing degree).
 
     Returns:
         torch.Tensor: Sorted edge ids ``[F]``.
@@ -162,6 +177,8 @@ def hub_forget_set(data: Data, ratio: Optional[float] = None,
     check_kg(data)
     if not 0.0 < share <= 1.0:
         raise ValueError(f"'share' must lie in (0, 1] (got {share})")
+    if int(num_hubs) < 1:
+        raise ValueError(f"'num_hubs' must be >= 1 (got {num_hubs})")
     E = int(data.num_edges)
     count = forget_count(E, ratio, count)
     deg = _degrees(data)
@@ -173,7 +190,10 @@ def hub_forget_set(data: Data, ratio: Optional[float] = None,
     # Sort by: owner degree (descending), owner (random tie-break), then a
     # random order of the owner's triples.
     order = np.lexsort((edge_tie, node_tie[owner], -deg[owner]))
-    ids = _guarded_pick(data, order, count, share)
+    quota = -(-count // int(num_hubs))
+    ids = _guarded_pick(data, order, count, share, owner, quota)
+    if ids.size < count:
+        ids = _guarded_pick(data, order, count, share)
     if ids.size < count:
         raise ValueError(f'only {ids.size} of the requested {count} hub '
                          f'triples can be forgotten with share={share} '
@@ -183,7 +203,8 @@ def hub_forget_set(data: Data, ratio: Optional[float] = None,
         return out
     hubs, first = np.unique(owner[ids], return_index=True)
     hubs = hubs[np.argsort(first)]
-    return out, dict(share=float(share), hubs=hubs.tolist())
+    return out, dict(num_hubs=int(num_hubs), share=float(share),
+                     hubs=hubs.tolist())
 
 
 def cluster_forget_set(data: Data, ratio: Optional[float] = None,
@@ -285,7 +306,8 @@ def draw_requests(train: Data, forget_ratio: Optional[float] = None,
                   forget_kind: str = 'random', steps: int = 1,
                   seed: int = 0,
                   relation_names: Optional[Sequence[str]] = None,
-                  hub_share: float = 0.5, cluster_seeds: int = 3,
+                  hub_share: float = 0.5, hub_count: int = 10,
+                  cluster_seeds: int = 3,
                   cluster_hops: int = 2, min_degree: int = 1,
                   max_degree: Optional[int] = None) -> List[Request]:
     r"""Draws the benchmark's request(s) from the training graph.
@@ -332,6 +354,7 @@ def draw_requests(train: Data, forget_ratio: Optional[float] = None,
                 ids = sample_forget_set(graph, count=count, seed=s)
             elif forget_kind == 'hub':
                 ids, extra = hub_forget_set(graph, count=count, seed=s,
+                                            num_hubs=hub_count,
                                             share=hub_share,
                                             return_info=True)
                 info.update(extra)
