@@ -64,6 +64,8 @@ class Episode:
         query_index (Tensor): Hidden triples (the loss) ``[2, Q]``.
         query_type (Tensor): Their relations ``[Q]``.
         num_forget (int): Pseudo-forgotten triples (dropped).
+        forget_index (Tensor, optional): Their heads / tails ``[2, F]``.
+        forget_type (Tensor, optional): Their relations ``[F]``.
     """
     nodes: Tensor
     affected: Tensor
@@ -72,6 +74,8 @@ class Episode:
     query_index: Tensor
     query_type: Tensor
     num_forget: int
+    forget_index: Optional[Tensor] = None
+    forget_type: Optional[Tensor] = None
 
 
 class EpisodeSampler:
@@ -138,6 +142,9 @@ class EpisodeSampler:
         nodes, local = torch.unique(torch.cat([targets, ei.reshape(-1)]),
                                     return_inverse=True)
         local_ei = local[targets.numel():].view(2, -1)
+        # The pseudo-forgotten triples' ends are targets, so in the nodes.
+        forget_local = torch.searchsorted(nodes,
+                                          self.edge_index[:, forget])
         affected = torch.zeros(nodes.numel(), dtype=torch.bool)
         affected[local[:targets.numel()]] = True
         et = self.edge_type[edges]
@@ -146,4 +153,6 @@ class EpisodeSampler:
                        support_type=et[~is_query],
                        query_index=local_ei[:, is_query],
                        query_type=et[is_query],
-                       num_forget=int(forget.numel()))
+                       num_forget=int(forget.numel()),
+                       forget_index=forget_local,
+                       forget_type=self.edge_type[forget])

@@ -14,13 +14,14 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from ..datasets.kg import KGDataset
+from ..datasets.kg import KGDataset, to_triples
 from ..kge.losses import sampled_loss
 from ..kge.scoring import KGEScorer, get_scorer, model_name
 from ..nn.generator import EmbeddingGenerator
 from ..utils.fingerprint import model_hash
 from ..utils.io import atomic_save
 from ..unlearner import Unlearner, register_method
+from .calibration import ScoreReference
 from .config import FORMAT, LOSS_DEFAULTS, MetaEUConfig
 from .training import MetaTraining
 from .unlearning import Unlearning
@@ -71,11 +72,16 @@ class MetaEU(MetaTraining, Unlearning, Unlearner):
         retained (Data, optional): The graph those requests left.
         hash_models (bool, optional): Record model hashes in the ledger.
             (default: :obj:`True`)
+        reference (Data or Tensor, optional): Triples the model never saw
+            (its validation split; taken from :obj:`data` when it is a
+            :class:`KGDataset`), the reference of ``"correct"`` mode's
+            calibration.
     """
     def __init__(self, model: torch.nn.Module, data: Union[Data, KGDataset],
                  config: Optional[MetaEUConfig] = None,
                  progress: bool = True, ledger=None,
                  retained: Optional[Data] = None, hash_models: bool = True,
+                 reference: Optional[Union[Data, Tensor]] = None,
                  **kwargs) -> None:
         cfg = asdict(config) if config is not None else {}
         cfg.update(kwargs)
@@ -106,6 +112,39 @@ class MetaEU(MetaTraining, Unlearning, Unlearner):
                 scorer.represent(scorer.param_rows(sample)))
         self.history: List[Dict[str, float]] = []
         self.fit_seconds = 0.0
+        if reference is None and isinstance(data, KGDataset):
+            reference = data.valid
+        if isinstance(reference, Data):
+            reference = to_triples(reference)
+        #: Unseen triples ``[V, 3]`` (validation) behind the calibration.
+        self.reference_triples: Optional[Tensor] = reference
+        self._reference: Optional[ScoreReference] = None
+
+    def has_reference(self) -> bool:
+        r"""Whether the calibration of ``"correct"`` mode has its unseen
+        reference (without it, ``"correct"`` mode falls back to the
+        learning-free leave-k-out correction)."""
+        return self._reference is not None or (
+            self.reference_triples is not None
+            and self.reference_triples.numel() > 0)
+
+    def score_reference(self) -> ScoreReference:
+        r"""The per-relation score reference of the calibration (see
+        :class:`~torch_geometric_unlearn.metaeu.calibration.ScoreReference`),
+        built once from the trained model, its training triples and the
+        unseen :attr:`reference_triples`, and saved with the MetaEU."""
+        if self._reference is None:
+            if self.reference_triples is None or \
+                    self.reference_triples.numel() == 0:
+                raise ValueError(
+                    "'correct' mode calibrates against unseen triples: "
+                    "give the MetaEU a KGDataset (its validation split) or "
+                    "reference=<validation triples>, or use "
+                    "mode='regenerate'")
+            self._reference = ScoreReference(
+                get_scorer(self.model), to_triples(self.data),
+                self.reference_triples, int(self.model.num_relations))
+        return self._reference
 
     # Helpers shared by meta-training and unlearning ######################
 
@@ -234,7 +273,13 @@ class MetaEU(MetaTraining, Unlearning, Unlearner):
             'graph_hash': self.original_hash,
             'ledger': self.ledger.to_list(),
             'retained': None,
+            'reference': None,
         }
+        if self._reference is None and self.reference_triples is not None \
+                and len(self.ledger) == 0:
+            self.score_reference()  # built from the trained model
+        if self._reference is not None:
+            state['reference'] = self._reference.state_dict()
         if len(self.ledger):
             state['retained'] = dict(edge_index=self.data.edge_index,
                                      edge_type=self.data.edge_type)
@@ -308,6 +353,8 @@ class MetaEU(MetaTraining, Unlearning, Unlearner):
                              f'{meu.channels}')
         meu.generator.load_state_dict(state['generator'])
         meu.generator.eval()
+        if state.get('reference') is not None:
+            meu._reference = ScoreReference.from_state(state['reference'])
         meu.history = list(state.get('history', []))
         meu.fit_seconds = float(state.get('fit_seconds', 0.0))
         return meu

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from ..datasets.kg import TripleSet
 from ..kge.evaluate import rank_against_negatives
 from ..kge.scoring import KGEScorer, get_scorer
+from .calibration import triple_scores
 from .episodes import Episode, EpisodeSampler
 
 __all__ = ['MetaTraining']
@@ -35,8 +36,33 @@ class MetaTraining:
         qi = ep.query_index.to(dev)
         rel = ep.query_type.to(dev)
         extra, head_mask, tail_mask = self._episode_extra(out, ep, qi, rel)
-        return self._triple_loss(scorer, out[qi[0]], rel, out[qi[1]], neg,
+        loss = self._triple_loss(scorer, out[qi[0]], rel, out[qi[1]], neg,
                                  extra, head_mask, tail_mask)
+        reference = self._reference if self.config.forget_weight > 0 \
+            else None
+        if reference is not None and ep.forget_index is not None and \
+                ep.forget_index.numel():
+            loss = loss + self.config.forget_weight * self._forget_loss(
+                scorer, reference, ep, nodes, out)
+        return loss
+
+    def _forget_loss(self, scorer: KGEScorer, reference, ep: Episode,
+                     nodes: Tensor, out: Tensor) -> Tensor:
+        r"""The forgetting objective: the pseudo-forgotten triples, scored
+        with the generated rows, against the median unseen score of their
+        relation (see
+        :class:`~torch_geometric_unlearn.metaeu.calibration.ScoreReference`),
+        in units of the reference's spread."""
+        dev = out.device
+        fi, ft = ep.forget_index.to(dev), ep.forget_type.to(dev)
+        local = torch.stack([fi[0], ft, fi[1]], 1)
+        # The generator never sees these triples, so it cannot know how
+        # well the model knew each: the target is its relation's typical
+        # unseen score.
+        targets = reference.typical(ft).to(dev)
+        spread = reference.pooled_unseen.std().clamp(min=1e-6).to(dev)
+        return ((triple_scores(scorer, out, local) - targets) /
+                spread).pow(2).mean()
 
     def _true_masks(self, head: Tensor, rel: Tensor, tail: Tensor,
                     cand: Tensor):
@@ -108,10 +134,13 @@ class MetaTraining:
         graph, hides a share of the targets' other triples as queries and
         trains the generator to score the queries of the generated
         representations above random negatives through the KGE model's own
-        scoring function. Every :obj:`eval_every` episodes the MRR of the
-        hidden queries of fixed held-out episodes is measured; the best
-        generator state is kept (the untrained generator, i.e. the
-        learning-free mean estimate, is the first candidate), and training
+        scoring function (utility) and, given unseen reference triples, the
+        pseudo-forgotten triples at the score of an unseen triple of their
+        relation (forgetting, weighted by :obj:`forget_weight`). Every
+        :obj:`eval_every` episodes the MRR of the hidden queries of fixed
+        held-out episodes is measured; the best generator state is kept
+        (the untrained generator, i.e. the learning-free mean estimate, is
+        the first candidate), and training
         stops after :obj:`patience` validations without improvement.
 
         Args:
@@ -131,6 +160,8 @@ class MetaTraining:
         was_training = self.model.training
         self.model.eval()
         try:
+            if self.reference_triples is not None:
+                self.score_reference()  # the forgetting objective's targets
             g = torch.Generator().manual_seed(c.seed)
             sampler = EpisodeSampler(self.data.edge_index, self.data.edge_type,
                                      self.data.num_nodes, c.episode_forget,

@@ -16,6 +16,7 @@ from torch_geometric.data import Data
 
 from ..kge.scoring import KGEScorer, get_scorer
 from ..unlearner import UnlearningRecord, UnlearningResult
+from .calibration import calibrate, triple_scores
 from .config import REFINE_LR
 
 __all__ = ['Unlearning', 'Neighbourhood']
@@ -70,6 +71,7 @@ class Unlearning:
                 num_hops: Optional[int] = None,
                 ensemble: Optional[int] = None,
                 refine_steps: Optional[int] = None,
+                mode: Optional[str] = None,
                 inplace: bool = False) -> UnlearningResult:
         r"""Forgets a set of triples.
 
@@ -102,6 +104,8 @@ class Unlearning:
                 config's).
             refine_steps (int, optional): MetaEU-FT steps (default: the
                 config's).
+            mode (str, optional): :obj:`"correct"` or :obj:`"regenerate"`
+                (default: the config's, see :class:`MetaEUConfig`).
             inplace (bool, optional): Write into :attr:`model` instead of a
                 copy. (default: :obj:`False`)
 
@@ -115,6 +119,10 @@ class Unlearning:
         refine = c.refine_steps if refine_steps is None else int(refine_steps)
         if ensemble < 1 or refine < 0:
             raise ValueError('ensemble must be >= 1 and refine_steps >= 0')
+        mode = c.mode if mode is None else mode
+        if mode not in ('correct', 'regenerate'):
+            raise ValueError(f"unknown mode '{mode}' (expected 'correct' or "
+                             f"'regenerate')")
         clock = _Clock()
         transform, what, as_given = self.resolve_request(
             triples, edge_ids, entities, relations, num_hops)
@@ -128,24 +136,46 @@ class Unlearning:
         scorer = get_scorer(target)
         flags = self._freeze(target)
         try:
+            dev = scorer.device
             rows = self._generate_rows(scorer, hood, ensemble)
+            kept = None
+            if mode == 'correct':
+                # Entities that keep retained triples start from their
+                # trained rows; the others keep their generated rows.
+                kept = torch.bincount(hood.edge_index_global.reshape(-1),
+                                      minlength=self.data.num_nodes
+                                      )[affected] > 0
+                with torch.no_grad():
+                    trained = scorer.represent(scorer.param_rows(
+                        affected.to(dev)))
+                rows = torch.where(kept.to(dev)[:, None], trained, rows)
             clock.lap('generate')
-            if refine > 0 and affected.numel() > 0:
-                rows = self._refine(scorer, affected.to(scorer.device), rows,
-                                    hood.edge_index_global.to(scorer.device),
-                                    hood.edge_type.to(scorer.device), refine)
+            if refine > 0 and hood.edge_type.numel() > 0:
+                rows = self._refine(scorer, affected.to(dev), rows,
+                                    hood.edge_index_global.to(dev),
+                                    hood.edge_type.to(dev), refine)
             clock.lap('refine')
-            scorer.write_rows(affected.to(scorer.device), rows)
+            if mode == 'correct' and bool(kept.any()):
+                if self.has_reference():
+                    if c.calibrate_steps > 0:
+                        rows = self._calibrate(scorer, affected, rows, kept,
+                                               forget_triples, hood)
+                else:
+                    rows = self._leave_k_out(scorer, affected, rows, kept,
+                                             forget_triples)
+            clock.lap('calibrate')
+            scorer.write_rows(affected.to(dev), rows)
         finally:
             self._unfreeze(target, flags)
         record = UnlearningRecord(
             request=f'{type(transform).__name__}: {what}',
             forget_triples=forget_triples, affected=affected,
             num_hops=num_hops, ensemble=ensemble, refine_steps=refine,
-            seconds=clock.total(), timings=clock.timings, method=self.name)
+            seconds=clock.total(), timings=clock.timings, method=self.name,
+            details=dict(mode=mode))
         self._log(record, as_given, dict(num_hops=num_hops, ensemble=ensemble,
-                                         refine_steps=refine), input_hash,
-                  target, retained)
+                                         refine_steps=refine, mode=mode),
+                  input_hash, target, retained)
         self.model, self.data = target, retained
         return UnlearningResult(model=target, data=retained, record=record)
 
@@ -208,6 +238,68 @@ class Unlearning:
                                            ei_d[:, keep], et_d[keep], ei_d,
                                            et_d))
         return torch.stack(outs).mean(0)[hood.affected_local.to(dev)]
+
+    def _leave_k_out(self, scorer: KGEScorer, affected: Tensor,
+                     rows: Tensor, free: Tensor, forget: Tensor,
+                     step: float = 2.0) -> Tensor:
+        r"""The learning-free correction used without unseen reference
+        triples: :math:`\mathbf{e}' = \mathbf{e} + s \frac{k}{n}
+        (\mathbf{e} - \bar{\mathbf{m}}_F)` for an entity with :math:`n`
+        retained and :math:`k` forgotten triples, :math:`\bar{\mathbf{m}}_F`
+        the mean of what the forgotten triples imply for it through the
+        score, and step :math:`s` (the reference of ``design.md``, section
+        2)."""
+        dev = rows.device
+        n_all = self.data.num_nodes
+        f = forget.to(dev)
+        pos = torch.full((n_all, ), -1, dtype=torch.long, device=dev)
+        pos[affected.to(dev)] = torch.arange(affected.numel(), device=dev)
+        with torch.no_grad():
+            h = scorer.represent(scorer.param_rows(f[:, 0]))
+            t = scorer.represent(scorer.param_rows(f[:, 2]))
+            implied = torch.cat([scorer.tail_query_rep(h, f[:, 1]),
+                                 scorer.head_query_rep(f[:, 1], t)])
+            ends = pos[torch.cat([f[:, 2], f[:, 0]])]
+            ok = ends >= 0
+            k = torch.bincount(ends[ok], minlength=affected.numel()).float()
+            mean = torch.zeros_like(rows).index_add_(0, ends[ok],
+                                                     implied[ok])
+            mean = mean / k.clamp(min=1)[:, None]
+            if not scorer.distance:  # a query direction: the row's scale
+                mean = mean * (rows.norm(dim=-1, keepdim=True) /
+                               mean.norm(dim=-1, keepdim=True).clamp(
+                                   min=1e-12))
+            deg = torch.bincount(self.data.edge_index.reshape(-1),
+                                 minlength=n_all)[affected].to(dev).float()
+            # deg counts the graph before the request: n = deg - k.
+            w = (k / (deg - k).clamp(min=1))[:, None]
+            new = rows + step * w * (rows - mean)
+        return torch.where((free.to(dev) & (k > 0))[:, None], new, rows)
+
+    def _calibrate(self, scorer: KGEScorer, affected: Tensor, rows: Tensor,
+                   free: Tensor, forget: Tensor,
+                   hood: 'Neighbourhood') -> Tensor:
+        r"""The calibration of ``"correct"`` mode (see
+        :func:`~torch_geometric_unlearn.metaeu.calibration.calibrate`):
+        targets from the trained model's scores of the forgotten triples,
+        anchors from the retained incident triples' scores before the
+        request; only the rows in :obj:`free` move."""
+        c = self.config
+        reference = self.score_reference()
+        dev = scorer.device
+        current = get_scorer(self.model)  # the model before this request
+        with torch.no_grad():
+            def before(i):
+                return current.represent(current.param_rows(i))
+            f = forget.to(dev)
+            targets = reference.targets(
+                f[:, 1], triple_scores(current, None, f, before))
+            nb = torch.stack([hood.edge_index_global[0], hood.edge_type,
+                              hood.edge_index_global[1]], 1).to(dev)
+            anchor = triple_scores(current, None, nb, before)
+        return calibrate(scorer, affected.to(dev), rows, f, targets, nb,
+                         anchor, steps=c.calibrate_steps, lr=c.calibrate_lr,
+                         weight=c.calibrate_weight, free=free)
 
     @staticmethod
     def _cap_edges(edge_index: Tensor, affected: Tensor, cap: Optional[int],

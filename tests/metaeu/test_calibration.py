@@ -1,0 +1,130 @@
+import copy
+
+import pytest
+import torch
+
+from torch_geometric_unlearn import MetaEU
+from torch_geometric_unlearn.datasets import make_synthetic_kg, to_triples
+from torch_geometric_unlearn.kge import (KGETrainer, LinkPredictionEvaluator,
+                                         TrainConfig, get_scorer,
+                                         load_kge_model, recipe)
+from torch_geometric_unlearn.metaeu.calibration import (ScoreReference,
+                                                        triple_scores)
+from torch_geometric_unlearn.transforms import sample_forget_set
+
+
+@pytest.fixture(scope='module')
+def setup():
+    kg = make_synthetic_kg(num_entities=400, num_relations=10,
+                           num_triples=8000, seed=3)
+    torch.manual_seed(0)
+    rec = recipe('complex')
+    model = load_kge_model('complex', kg.num_entities, kg.num_relations, 32,
+                           **rec['model_kwargs'])
+    kw = dict(rec['train'], epochs=8, eval_every=0, seed=0)
+    KGETrainer(model, TrainConfig.from_dict(kw), progress=False).fit(
+        kg.train)
+    return kg, model
+
+
+def test_quantile_mapping_against_a_brute_force(setup):
+    kg, model = setup
+    sc = get_scorer(model)
+    ref = ScoreReference(sc, to_triples(kg.train), to_triples(kg.valid),
+                         kg.num_relations, min_unseen=1)
+    r = 3
+    st, su = ref.train[r], ref.unseen[r]
+    probe = torch.tensor([float(st[0]) - 1, float(st[len(st) // 2]),
+                          float(st[-1]) + 1])
+    got = ref.targets(torch.full((3, ), r), probe)
+    for value, target in zip(probe.tolist(), got.tolist()):
+        q = sum(1 for x in st.tolist() if x < value) / len(st)
+        want = su[min(len(su) - 1, round(q * (len(su) - 1)))]
+        assert target == pytest.approx(float(want))
+    assert got[0] == su[0] and got[2] == su[-1]  # the extremes map to them
+    back = ScoreReference.from_state(ref.state_dict())
+    assert torch.equal(back.targets(torch.full((3, ), r), probe), got)
+
+
+def test_correction_forgets_to_the_unseen_level_and_keeps_the_rest(setup):
+    kg, model = setup
+    ids = sample_forget_set(kg.train, ratio=0.02, seed=0)
+    rows = to_triples(kg.train)
+    forget = rows[ids]
+    meu = MetaEU(model, kg, progress=False)
+    res = meu.unlearn(edge_ids=ids)
+    assert res.record['mode'] == 'correct'
+    keep = torch.ones(rows.size(0), dtype=torch.bool)
+    keep[ids] = False
+    retained = kg.train.edge_subgraph(keep.nonzero().view(-1))
+    ev = LinkPredictionEvaluator(kg.num_entities, kg.num_relations,
+                                 [retained, kg.valid, kg.test])
+    f_before = ev.evaluate(model, forget)['mrr']
+    f_after = ev.evaluate(res.model, forget)['mrr']
+    unseen = ev.evaluate(model, kg.valid)['mrr']
+    assert f_before > unseen + 0.1  # the model remembers its triples
+    assert abs(f_after - unseen) < 0.35 * (f_before - unseen)
+    # The affected entities' retained triples keep their ranks.
+    aff = res.record.affected
+    inc = rows[keep][torch.isin(rows[keep][:, 0], aff)
+                     | torch.isin(rows[keep][:, 2], aff)][:1500]
+    r_before = ev.evaluate(model, inc)['mrr']
+    r_after = ev.evaluate(res.model, inc)['mrr']
+    assert r_after > r_before - 0.05
+    # Only affected rows moved, and the forgotten triples' scores dropped.
+    changed = (res.model.node_emb.weight != model.node_emb.weight).any(1)
+    assert set(changed.nonzero().view(-1).tolist()) <= set(aff.tolist())
+    sc0, sc1 = get_scorer(model), get_scorer(res.model)
+    with torch.no_grad():
+        s0 = triple_scores(sc0, sc0.represent(sc0.param_rows(
+            torch.arange(kg.num_entities))), forget)
+        s1 = triple_scores(sc1, sc1.represent(sc1.param_rows(
+            torch.arange(kg.num_entities))), forget)
+    assert float(s1.mean()) < float(s0.mean())
+
+
+def test_regeneration_never_reads_an_affected_row(setup):
+    kg, model = setup
+    rows = to_triples(kg.train)
+    request = rows[:5]
+    meu = MetaEU(model, kg, progress=False, mode='regenerate')
+    a = meu.unlearn(request)
+    poisoned = copy.deepcopy(model)
+    with torch.no_grad():
+        poisoned.node_emb.weight[a.record.affected] = torch.randn(
+            a.record.affected.numel(), 32) * 50
+    b = MetaEU(poisoned, kg, progress=False, mode='regenerate').unlearn(
+        request)
+    assert torch.allclose(a.model.node_emb.weight, b.model.node_emb.weight)
+    # Correction mode does read them (it starts from the trained rows).
+    c = MetaEU(poisoned, kg, progress=False).unlearn(request)
+    assert not torch.allclose(a.model.node_emb.weight[a.record.affected],
+                              c.model.node_emb.weight[a.record.affected])
+
+
+def test_an_entity_that_lost_every_triple_is_regenerated(setup):
+    kg, model = setup
+    rows = to_triples(kg.train)
+    e = int(rows[0, 0])
+    poisoned = copy.deepcopy(model)
+    with torch.no_grad():  # another row of the same norm
+        poisoned.node_emb.weight[e] = -poisoned.node_emb.weight[e]
+        poisoned.node_emb_im.weight[e] = poisoned.node_emb.weight[e]
+    out = MetaEU(poisoned, kg, progress=False).unlearn(entities=[e])
+    clean = MetaEU(model, kg, progress=False).unlearn(entities=[e])
+    # The deleted entity's own row is rebuilt from its neighbours, so its
+    # trained (here poisoned) row does not survive.
+    assert torch.allclose(out.model.node_emb.weight[e],
+                          clean.model.node_emb.weight[e], atol=1e-5)
+
+
+def test_without_unseen_triples_correction_falls_back_to_leave_k_out(setup):
+    kg, model = setup
+    rows = to_triples(kg.train)
+    meu = MetaEU(model, kg.train, progress=False)
+    assert not meu.has_reference()
+    res = meu.unlearn(rows[:20])
+    changed = (res.model.node_emb.weight != model.node_emb.weight).any(1)
+    assert bool(changed.any())
+    with pytest.raises(ValueError, match='unseen triples'):
+        meu.score_reference()
