@@ -128,3 +128,23 @@ def test_without_unseen_triples_correction_falls_back_to_leave_k_out(setup):
     assert bool(changed.any())
     with pytest.raises(ValueError, match='unseen triples'):
         meu.score_reference()
+
+
+def test_the_learning_free_references(setup):
+    from torch_geometric_unlearn.metaeu import LeaveKOut, NeighbourMean
+    from torch_geometric_unlearn.unlearner import get_method
+    kg, model = setup
+    rows = to_triples(kg.train)[:30]
+    assert get_method('leave_k_out') is LeaveKOut
+    lko = LeaveKOut(model, kg, step=2.0).unlearn(rows)
+    one = LeaveKOut(model, kg, step=1.0).unlearn(rows)
+    aff = lko.record.affected
+    moved = (lko.model.node_emb.weight != model.node_emb.weight).any(1)
+    assert set(moved.nonzero().view(-1).tolist()) <= set(aff.tolist())
+    d2 = (lko.model.node_emb.weight[aff] - model.node_emb.weight[aff]).norm()
+    d1 = (one.model.node_emb.weight[aff] - model.node_emb.weight[aff]).norm()
+    assert float(d2) == pytest.approx(2 * float(d1), rel=1e-4)
+    nm = NeighbourMean(model, kg).unlearn(rows)
+    same = MetaEU(model, kg, progress=False, mode='regenerate').unlearn(rows)
+    assert torch.equal(nm.model.node_emb.weight, same.model.node_emb.weight)
+    assert nm.record.method == 'neighbour_mean'

@@ -441,7 +441,7 @@ class KGBench:
         r"""The :class:`MethodContext` of :func:`build_method`."""
         tm = self.train_original()
         return MethodContext(original=tm.model, train=self.dataset.train,
-                             spec=self.spec,
+                             valid=self.dataset.valid, spec=self.spec,
                              epochs_run=int(tm.info['epochs_run']),
                              seed=self.seed, episodes=int(episodes),
                              options=dict(options or {}))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from torch_geometric.data import Data
@@ -28,8 +28,8 @@ __all__ = ['METHODS', 'parse_methods', 'method_class', 'MethodContext',
            'build_method']
 
 #: The methods, in the order they run (``retrain`` first: the reference).
-METHODS = ('retrain', 'metaeu', 'finetune', 'gradient_ascent', 'distill',
-           'gnndelete', 'ssd', 'sisa')
+METHODS = ('retrain', 'metaeu', 'leave_k_out', 'neighbour_mean', 'finetune',
+           'gradient_ascent', 'distill', 'gnndelete', 'ssd', 'sisa')
 
 
 def parse_methods(spec: str) -> List[str]:
@@ -66,6 +66,8 @@ class MethodContext:
         episodes (int): MetaEU meta-training episodes.
         options (dict): Per-method keyword overrides, ``{name: {...}}``
             (for ``metaeu``, :class:`MetaEUConfig` fields).
+        valid (Data, optional): The validation split: the unseen triples
+            behind MetaEU's calibration.
     """
     original: torch.nn.Module
     train: Data
@@ -74,6 +76,7 @@ class MethodContext:
     seed: int = 0
     episodes: int = 200
     options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    valid: Optional[Data] = None
 
 
 def _plain(config, **overrides):
@@ -103,7 +106,8 @@ def build_method(name: str, ctx: MethodContext) -> Tuple[Any, float]:
         opts.setdefault('episodes', ctx.episodes)
         opts.setdefault('seed', seed)
         config = MetaEUConfig.for_model(ctx.spec.model, **opts)
-        method = cls(ctx.original, ctx.train, config=config, progress=False)
+        method = cls(ctx.original, ctx.train, config=config, progress=False,
+                     reference=ctx.valid)
         with Timer() as t:
             if config.episodes > 0:
                 method.fit()

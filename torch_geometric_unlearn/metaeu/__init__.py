@@ -4,6 +4,9 @@ r"""MetaEU: meta-learned knowledge graph embedding unlearning.
 * :mod:`.episodes` -- simulated deletions for meta-training,
 * :mod:`.training` -- meta-training (:meth:`MetaEU.fit`),
 * :mod:`.unlearning` -- serving a request (:meth:`MetaEU.unlearn`),
+* :mod:`.calibration` -- the calibrated correction of ``"correct"`` mode,
+* :mod:`.reference` -- the learning-free references (leave-k-out,
+  neighbour mean),
 * :mod:`.metaeu` -- the :class:`MetaEU` class and persistence.
 """
 from ..unlearner import UnlearningRecord, UnlearningResult
@@ -11,6 +14,8 @@ from .config import LOSS_DEFAULTS, MODEL_DEFAULTS, REFINE_LR, MetaEUConfig
 from .episodes import Episode, EpisodeSampler, Incidence
 from .metaeu import MetaEU
 from .unlearning import Neighbourhood
+from .reference import LeaveKOut, NeighbourMean
+from .calibration import ScoreReference, calibrate
 
 __all__ = [
     'MetaEU',
@@ -21,6 +26,10 @@ __all__ = [
     'Episode',
     'Incidence',
     'Neighbourhood',
+    'LeaveKOut',
+    'NeighbourMean',
+    'ScoreReference',
+    'calibrate',
     'LOSS_DEFAULTS',
     'MODEL_DEFAULTS',
     'REFINE_LR',

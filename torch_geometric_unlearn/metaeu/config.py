@@ -121,6 +121,9 @@ class MetaEUConfig:
             by default: on the synthetic KG even a weight of 0.1 cost a
             quarter of the generator's validation MRR, and ``"correct"``
             mode calibrates at request time instead. (default: :obj:`0.0`)
+        leave_k_out_step (float): Step :math:`s` of the learning-free
+            leave-k-out correction ``"correct"`` mode falls back to without
+            unseen reference triples. (default: :obj:`2.0`)
         seed (int): Random seed. (default: :obj:`0`)
     """
     hidden_channels: int = 64
@@ -157,6 +160,7 @@ class MetaEUConfig:
     calibrate_lr: float = 0.01
     calibrate_weight: float = 1.0
     forget_weight: float = 0.0
+    leave_k_out_step: float = 2.0
     seed: int = 0
 
     def __post_init__(self) -> None:

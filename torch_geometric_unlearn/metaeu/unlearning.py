@@ -162,7 +162,8 @@ class Unlearning:
                                                forget_triples, hood)
                 else:
                     rows = self._leave_k_out(scorer, affected, rows, kept,
-                                             forget_triples)
+                                             forget_triples,
+                                             c.leave_k_out_step)
             clock.lap('calibrate')
             scorer.write_rows(affected.to(dev), rows)
         finally:
