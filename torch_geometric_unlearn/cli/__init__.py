@@ -30,19 +30,22 @@ checkpoint's vocabularies
 
 Errors in the user's input (:class:`CLIError`, which the commands raise for
 the library's :class:`~torch_geometric_unlearn.datasets.UserInputError`
-and for missing files) print ``error: ...`` and exit with status 2; any
-other exception is a bug and propagates with its traceback.
+and for missing files, and a command line that does not parse, including
+option values their types refuse) print ``error: ...`` and exit with
+status 2; any other exception is a bug and propagates with its traceback.
+A closed standard output (``... | head -1``) ends the command quietly.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import List, Optional
 
 from ..datasets import load_dataset
 from . import (bench, data, demo, evaluate, meta_train, rec_bench, train,
                unlearn, verify)
-from .common import CLIError, DATA_HELP
+from .common import ArgumentParser, CLIError, DATA_HELP, UsageError
 from .rec_bench import REC_DATA_HELP, load_rec_dataset
 
 #: The command modules, in the order of ``--help``.
@@ -52,7 +55,7 @@ COMMANDS = [data, train, evaluate, meta_train, unlearn, verify, demo,
 
 def build_parser() -> argparse.ArgumentParser:
     r"""The parser of every command (each module's ``add_parser``)."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog='python -m torch_geometric_unlearn',
         description='Make trained PyG graph embedding models forget data.')
     sub = parser.add_subparsers(dest='command', metavar='COMMAND')
@@ -64,17 +67,43 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> int:
     r"""Runs the command line on :obj:`argv` (default: :obj:`sys.argv`) and
     returns the exit status: 0, or 2 after printing ``error: ...`` for a
-    :class:`CLIError` or a missing file the user named."""
+    command line that does not parse, a :class:`CLIError` or a missing file
+    the user named; 1 (quietly) when standard output is closed early."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
     try:
-        return args.func(args)
-    except (CLIError, FileNotFoundError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
+        try:
+            args = parser.parse_args(argv)
+        except UsageError as e:
+            sys.stderr.write(e.usage)
+            print(f'error: {e}', file=sys.stderr)
+            return 2
+        if args.command is None:
+            parser.print_help()
+            return 0
+        try:
+            status = args.func(args)
+        except (CLIError, FileNotFoundError) as e:
+            print(f'error: {e}', file=sys.stderr)
+            return 2
+        sys.stdout.flush()  # a closed pipe raises here, not at exit
+        return status
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
+
+
+def _silence_stdout() -> None:
+    r"""Points standard output at :obj:`os.devnull` after a
+    :class:`BrokenPipeError`, so that the interpreter's final flush does
+    not report the closed pipe again (the recipe of Python's
+    :mod:`signal` documentation)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 __all__ = ['main', 'build_parser', 'CLIError', 'COMMANDS', 'DATA_HELP',
