@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from torch_geometric_unlearn.datasets import UserInputError
 from torch_geometric_unlearn.datasets.kg import KGDataset
-from torch_geometric_unlearn.datasets.ogb import load_ogb_wikikg2
+from torch_geometric_unlearn.datasets.ogb import (OGBFormatError,
+                                                  load_ogb_wikikg2)
 
 NUM_NODES = 40  # entity 39 occurs nowhere: only num-node-list knows it
 NUM_RELS = 5
@@ -262,3 +264,81 @@ def test_falls_back_to_torch_load(ogb_root, variant):
         'head'].tolist()
     assert torch.equal(dataset.valid.tail_neg,
                        torch.from_numpy(arrays['valid']['tail_neg']))
+
+
+def test_bad_content_is_a_user_input_error(ogb_root):
+    root, folder, _ = ogb_root
+    valid_pt = osp.join(folder, 'split', 'time', 'valid.pt')
+    d = torch.load(valid_pt, weights_only=False)
+    del d['tail_neg']
+    torch.save(d, valid_pt)
+    # Still a KeyError for callers that catch one, and a UserInputError
+    # (so the command line prints it without a traceback).
+    with pytest.raises(OGBFormatError, match="has no 'tail_neg' entry") \
+            as info:
+        load_ogb_wikikg2(root)
+    assert isinstance(info.value, KeyError)
+    assert isinstance(info.value, UserInputError)
+    assert str(info.value).startswith(f"'{valid_pt}' has no")
+    d['tail_neg'] = d['head_neg'].astype(np.float32)
+    torch.save(d, valid_pt)
+    with pytest.raises(TypeError, match="'tail_neg' in .* must hold integer"):
+        load_ogb_wikikg2(root)
+
+
+@pytest.mark.parametrize('keep', [0.5, 40])
+def test_truncated_split_file(ogb_root, keep):
+    root, folder, _ = ogb_root
+    test_pt = osp.join(folder, 'split', 'time', 'test.pt')
+    d = torch.load(test_pt, weights_only=False)
+    torch.save(d, test_pt, _use_new_zipfile_serialization=False)
+    with open(test_pt, 'rb') as f:
+        data = f.read()
+    with open(test_pt, 'wb') as f:
+        f.write(data[:int(keep * len(data)) if keep < 1 else keep])
+    with pytest.raises(OGBFormatError, match=f"'{test_pt}' is not a readable "
+                       f"OGB split file: truncated or corrupt"):
+        load_ogb_wikikg2(root)
+
+
+def test_truncated_zip_split_file_and_text(ogb_root):
+    root, folder, _ = ogb_root
+    test_pt = osp.join(folder, 'split', 'time', 'test.pt')
+    with open(test_pt, 'rb') as f:
+        data = f.read()
+    with open(test_pt, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    with pytest.raises(OGBFormatError, match='is not an OGB split file'):
+        load_ogb_wikikg2(root)
+    with open(test_pt, 'w') as f:
+        f.write('head,relation,tail\n')
+    with pytest.raises(OGBFormatError, match=r'not a torch file'):
+        load_ogb_wikikg2(root)
+
+
+def test_unreadable_gzip_files(ogb_root):
+    root, folder, _ = ogb_root
+    num_nodes = osp.join(folder, 'raw', 'num-node-list.csv.gz')
+    with open(num_nodes, 'wb') as f:
+        f.write(b'not gzip')
+    with pytest.raises(OGBFormatError, match='is not a readable gzip text '
+                       'file'):
+        load_ogb_wikikg2(root)
+    os.remove(num_nodes)
+    mapping = osp.join(folder, 'mapping', 'reltype2relid.csv.gz')
+    with open(mapping, 'wb') as f:
+        f.write(gzip.compress(b'reltype,rel id\n0,P31\n1,P\xff32\n'))
+    with pytest.raises(OGBFormatError, match='reltype2relid.csv.gz.* is not '
+                       'a readable gzip text file'):
+        load_ogb_wikikg2(root)
+
+
+def test_negative_ids(ogb_root):
+    root, folder, _ = ogb_root
+    train_pt = osp.join(folder, 'split', 'time', 'train.pt')
+    d = torch.load(train_pt, weights_only=False)
+    d['relation'][3] = -2
+    torch.save(d, train_pt)
+    with pytest.raises(OGBFormatError, match="negative relation id in "
+                       "'relation' of split 'train'"):
+        load_ogb_wikikg2(root)

@@ -96,3 +96,27 @@ def test_check_forget_request(small_kg):
     with pytest.raises(UserInputError, match='1 relations with no triple in '
                        'the training graph'):
         check_forget_request(empty, relations=[0, 1], dataset=small_kg)
+
+
+def test_read_forget_file_utf8_bom_is_dropped(small_kg, tmp_path):
+    rows = to_triples(small_kg.train)[[0, 5]]
+    names = small_kg.decode(rows)
+    path = tmp_path / 'bom.tsv'
+    path.write_bytes(b'\xef\xbb\xbf' + ''.join(
+        '\t'.join(n) + '\n' for n in names).encode())
+    triples, dup = read_forget_file(str(path), small_kg)
+    assert torch.equal(triples, rows) and dup == 0
+
+
+@pytest.mark.parametrize('content,message', [
+    (b'e0\tbase0\te1\ne1\tbase0\te\xff2\n', r"f\.tsv, line 2: not UTF-8 "
+     r'text \(byte 0xff at byte 11 of the line'),
+    (b'\xe9t\xe9\tbase0\te1\n', r"f\.tsv, line 1: not UTF-8 text \(byte "
+     r'0xe9 at byte 1 of the line'),
+    (b'\xff\xfee\x000\x00', r'f\.tsv, line 1: the file is UTF-16 text'),
+])
+def test_read_forget_file_undecodable(small_kg, tmp_path, content, message):
+    path = tmp_path / 'f.tsv'
+    path.write_bytes(content)
+    with pytest.raises(UserInputError, match=message):
+        read_forget_file(str(path), small_kg)

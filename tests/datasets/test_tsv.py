@@ -138,3 +138,24 @@ def test_fb15k237_test_subset_with_the_full_vocabulary(tmp_path):
     assert ds.test.num_edges == 2000
     assert torch.equal(ds.test.edge_index, full.test.edge_index[:, :2000])
     assert torch.equal(ds.train.edge_type, full.train.edge_type)
+
+
+def test_load_tsv_bom_is_dropped(tmp_path):
+    (tmp_path / 'train.tsv').write_bytes(b'\xef\xbb\xbfa\tr\tb\nb\tr\tc\n')
+    ds = load_tsv_kg(str(tmp_path))
+    assert ds.entity_vocab.to_list() == ['a', 'b', 'c']
+
+
+@pytest.mark.parametrize('name,content,message', [
+    ('train.tsv', b'a\tr\tb\nb\tr\t\xe9\n',
+     r'train\.tsv:2: not UTF-8 text \(byte 0xe9 at byte 5 of the line'),
+    ('train.tsv', b'\xff\xfea\x00', r'train\.tsv: the file is UTF-16 text'),
+    ('train.tsv.gz', gzip.compress(b'a\tr\tb\n' * 50)[:-12],
+     r'train\.tsv\.gz: not a readable gzip file, truncated or corrupt'),
+    ('train.tsv.gz', b'not gzip at all',
+     r'train\.tsv\.gz: not a readable gzip file'),
+])
+def test_load_tsv_unreadable(tmp_path, name, content, message):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(UserInputError, match=message):
+        load_tsv_kg(str(tmp_path))

@@ -29,6 +29,7 @@ import os.path as osp
 import pickle
 import struct
 import zipfile
+import zlib
 from collections import OrderedDict
 from typing import Dict, List, Optional
 
@@ -37,9 +38,27 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from .errors import UserInputError
 from .kg import SPLITS, KGDataset, Vocabulary, make_kg
+from .resolve import LOAD_ERRORS, describe_error, is_torch_file
 
-__all__ = ['load_ogb_wikikg2']
+__all__ = ['load_ogb_wikikg2', 'OGBFormatError']
+
+
+class OGBFormatError(UserInputError):
+    r"""An OGB file that does not hold what the dataset stores there (a
+    truncated or corrupt file, missing entries, ids out of range); the
+    message names the file."""
+
+
+class _OGBKeyError(OGBFormatError, KeyError):
+    r"""A missing entry (also a :class:`KeyError`)."""
+    __str__ = BaseException.__str__
+
+
+class _OGBTypeError(OGBFormatError, TypeError):
+    r"""An entry of the wrong type (also a :class:`TypeError`)."""
+
 
 _TRIPLE_KEYS = ('head', 'relation', 'tail')
 _NEG_KEYS = ('head_neg', 'tail_neg')
@@ -75,8 +94,8 @@ def _to_long(value, key: str, path: str) -> Tensor:
     memory where the input already is contiguous :obj:`int64`."""
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in 'iu':
-            raise TypeError(f"'{key}' in '{path}' must hold integer ids (got "
-                            f"dtype {value.dtype})")
+            raise _OGBTypeError(f"'{key}' in '{path}' must hold integer ids "
+                                f"(got dtype {value.dtype})")
         if value.dtype != np.int64:
             value = value.astype(np.int64)
         elif not value.flags.writeable:
@@ -85,11 +104,11 @@ def _to_long(value, key: str, path: str) -> Tensor:
         return torch.from_numpy(np.ascontiguousarray(value))
     if isinstance(value, Tensor):
         if value.is_floating_point() or value.dtype == torch.bool:
-            raise TypeError(f"'{key}' in '{path}' must hold integer ids (got "
-                            f"dtype {value.dtype})")
+            raise _OGBTypeError(f"'{key}' in '{path}' must hold integer ids "
+                                f"(got dtype {value.dtype})")
         return value.long().contiguous()
-    raise TypeError(f"'{key}' in '{path}' must be a numpy array or a tensor "
-                    f"(got {type(value).__name__})")
+    raise _OGBTypeError(f"'{key}' in '{path}' must be a numpy array or a "
+                        f"tensor (got {type(value).__name__})")
 
 
 # Globals that pickled dictionaries of numpy arrays refer to, and nothing
@@ -187,13 +206,26 @@ def _stream_torch_zip_pickle(path: str):
 def _load_pickle(path: str):
     if not osp.isfile(path):
         raise FileNotFoundError(f"missing OGB split file '{path}'")
-    obj = _stream_torch_zip_pickle(path)
+    try:
+        obj = _stream_torch_zip_pickle(path)
+    except LOAD_ERRORS as e:
+        raise OGBFormatError(f"'{path}' is not a readable OGB split file: "
+                             f"truncated or corrupt ({describe_error(e)})"
+                             ) from e
     if obj is not None:
         return obj
     # Anything else (the legacy format, tensors): OGB pickles dictionaries
     # of numpy arrays, which the safe 'weights_only' unpickler of torch >=
     # 2.6 refuses. Only load trusted files.
-    return torch.load(path, map_location='cpu', weights_only=False)
+    if not is_torch_file(path):
+        raise OGBFormatError(f"'{path}' is not an OGB split file (not a "
+                             f"torch file)")
+    try:
+        return torch.load(path, map_location='cpu', weights_only=False)
+    except LOAD_ERRORS as e:
+        raise OGBFormatError(f"'{path}' is not a readable OGB split file: "
+                             f"truncated or corrupt ({describe_error(e)})"
+                             ) from e
 
 
 def _split_from_dict(raw: dict, split: str, path: str,
@@ -201,32 +233,32 @@ def _split_from_dict(raw: dict, split: str, path: str,
     r"""Turns one OGB split dictionary into tensors, consuming it (entries are
     deleted as they are converted, so the numpy copies are freed early)."""
     if not isinstance(raw, dict):
-        raise TypeError(f"'{path}' must hold a dictionary (got "
-                        f"{type(raw).__name__})")
+        raise _OGBTypeError(f"'{path}' must hold a dictionary (got "
+                            f"{type(raw).__name__})")
     missing = [k for k in _TRIPLE_KEYS if k not in raw]
     if missing:
-        raise KeyError(f"'{path}' has no {missing} entr"
-                       f"{'y' if len(missing) == 1 else 'ies'} for split "
-                       f"'{split}' (found {sorted(raw)})")
+        raise _OGBKeyError(f"'{path}' has no {missing} entr"
+                           f"{'y' if len(missing) == 1 else 'ies'} for split "
+                           f"'{split}' (found {sorted(raw)})")
     out: Dict[str, Tensor] = {}
     for key in _TRIPLE_KEYS:
         out[key] = _to_long(raw.pop(key), key, path).view(-1)
     num = out['head'].numel()
     if out['relation'].numel() != num or out['tail'].numel() != num:
-        raise ValueError(f"'{path}': 'head', 'relation' and 'tail' have "
-                         f"different lengths ({num}, "
-                         f"{out['relation'].numel()}, "
-                         f"{out['tail'].numel()})")
+        raise OGBFormatError(f"'{path}': 'head', 'relation' and 'tail' have "
+                             f"different lengths ({num}, "
+                             f"{out['relation'].numel()}, "
+                             f"{out['tail'].numel()})")
     if with_negatives and split != 'train':
         for key in _NEG_KEYS:
             if key not in raw:
-                raise KeyError(f"'{path}' has no '{key}' entry; pass "
-                               f"'with_negatives=False' to load without "
-                               f"OGB's negatives")
+                raise _OGBKeyError(f"'{path}' has no '{key}' entry; pass "
+                                   f"'with_negatives=False' to load without "
+                                   f"OGB's negatives")
             neg = _to_long(raw.pop(key), key, path)
             if neg.dim() != 2 or neg.size(0) != num:
-                raise ValueError(f"'{key}' in '{path}' must have shape "
-                                 f"[{num}, K] (got {list(neg.shape)})")
+                raise OGBFormatError(f"'{key}' in '{path}' must have shape "
+                                     f"[{num}, K] (got {list(neg.shape)})")
             out[key] = neg
     raw.clear()
     return out
@@ -242,8 +274,8 @@ def _load_splits(folder: str, split: str,
     if osp.isfile(combined):
         raw = _load_pickle(combined)
         if not isinstance(raw, dict) or not all(s in raw for s in SPLITS):
-            raise KeyError(f"'{combined}' must hold a dictionary with keys "
-                           f"{list(SPLITS)}")
+            raise _OGBKeyError(f"'{combined}' must hold a dictionary with "
+                               f"keys {list(SPLITS)}")
         out = {}
         for s in SPLITS:
             out[s] = _split_from_dict(raw.pop(s), s, combined,
@@ -261,12 +293,20 @@ def _load_splits(folder: str, split: str,
     return out
 
 
+_GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error, UnicodeDecodeError)
+
+
 def _read_num_nodes(path: str) -> int:
-    with gzip.open(path, 'rt') as f:
-        values = [line.strip() for line in f if line.strip()]
+    try:
+        with gzip.open(path, 'rt') as f:
+            values = [line.strip() for line in f if line.strip()]
+    except _GZIP_ERRORS as e:
+        raise OGBFormatError(f"'{path}' is not a readable gzip text file: "
+                             f"truncated or corrupt ({describe_error(e)})"
+                             ) from e
     if len(values) != 1 or not values[0].isdigit():
-        raise ValueError(f"'{path}' must hold exactly one number (the "
-                         f"number of entities), got {values[:3]}")
+        raise OGBFormatError(f"'{path}' must hold exactly one number (the "
+                             f"number of entities), got {values[:3]}")
     return int(values[0])
 
 
@@ -275,6 +315,15 @@ def _read_mapping(path: str) -> List[str]:
     the names in index order."""
     if not osp.isfile(path):
         raise FileNotFoundError(f"missing OGB mapping file '{path}'")
+    try:
+        return _read_mapping_rows(path)
+    except _GZIP_ERRORS as e:
+        raise OGBFormatError(f"'{path}' is not a readable gzip text file: "
+                             f"truncated or corrupt ({describe_error(e)})"
+                             ) from e
+
+
+def _read_mapping_rows(path: str) -> List[str]:
     with gzip.open(path, 'rt', encoding='utf-8', newline='') as f:
         rows = csv.reader(f)
         first = next(rows, None)
@@ -289,16 +338,16 @@ def _read_mapping(path: str) -> List[str]:
             if not row:
                 continue
             if len(row) < 2 or not row[0].strip().isdigit():
-                raise ValueError(f"{path}:{lineno}: expected 'index,name', "
-                                 f"got {row[:3]}")
+                raise OGBFormatError(f"{path}:{lineno}: expected "
+                                     f"'index,name', got {row[:3]}")
             index.append(int(row[0]))
             names.append(row[1])
     if index != list(range(len(index))):
         order = np.argsort(np.asarray(index, dtype=np.int64), kind='stable')
         if not np.array_equal(np.asarray(index)[order],
                               np.arange(len(index))):
-            raise ValueError(f"'{path}': indices must be 0, 1, ..., "
-                             f"{len(index) - 1} (each exactly once)")
+            raise OGBFormatError(f"'{path}': indices must be 0, 1, ..., "
+                                 f"{len(index) - 1} (each exactly once)")
         names = [names[i] for i in order.tolist()]
     return names
 
@@ -383,6 +432,11 @@ def load_ogb_wikikg2(root: str, name: str = 'ogbl-wikikg2',
         FileNotFoundError: If the dataset folder, a split file, or (with
             :obj:`entity_names`) the entity mapping is missing; the message
             names the expected path.
+        OGBFormatError: A file that is truncated or corrupt, an entry that
+            is missing (also a :class:`KeyError`) or of the wrong type (also
+            a :class:`TypeError`), ids out of range; a
+            :class:`~torch_geometric_unlearn.datasets.UserInputError`, so
+            the command line prints it without a traceback.
     """
     folder = _find_dataset_dir(root, name, split)
     parts = _load_splits(folder, split, with_negatives)
@@ -409,25 +463,26 @@ def load_ogb_wikikg2(root: str, name: str = 'ogbl-wikikg2',
     else:
         num_nodes = max_entity + 1
     if max_entity >= num_nodes:
-        raise ValueError(f"entity id {max_entity} is out of range for "
-                         f"{num_nodes} entities ('{num_node_path}')")
+        raise OGBFormatError(f"entity id {max_entity} is out of range for "
+                             f"{num_nodes} entities ('{num_node_path}')")
     if ent_list is not None and len(ent_list) != num_nodes:
-        raise ValueError(f"'{ent_path}' names {len(ent_list)} entities, but "
-                         f"the dataset has {num_nodes}")
+        raise OGBFormatError(f"'{ent_path}' names {len(ent_list)} entities, "
+                             f"but the dataset has {num_nodes}")
 
     # Number of relations.
     max_relation = _max_id([p['relation'] for p in parts.values()])
     num_relations = len(rel_list) if rel_list is not None else max_relation + 1
     if max_relation >= num_relations:
-        raise ValueError(f"relation id {max_relation} is out of range for "
-                         f"the {num_relations} relations of '{rel_path}'")
+        raise OGBFormatError(f"relation id {max_relation} is out of range for "
+                             f"the {num_relations} relations of '{rel_path}'")
 
     for s in SPLITS:
         p = parts[s]
-        for key in _NEG_KEYS:
+        for key in _TRIPLE_KEYS + _NEG_KEYS:
             if key in p and p[key].numel() > 0 and int(p[key].min()) < 0:
-                raise ValueError(f"negative entity id in '{key}' of split "
-                                 f"'{s}'")
+                what = 'relation' if key == 'relation' else 'entity'
+                raise OGBFormatError(f"negative {what} id in '{key}' of "
+                                     f"split '{s}'")
 
     splits: Dict[str, Data] = {}
     for s in SPLITS:

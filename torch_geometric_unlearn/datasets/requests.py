@@ -8,6 +8,7 @@ file), with messages that name the file, the line and the offending token.
 """
 from __future__ import annotations
 
+import codecs
 import os.path as osp
 from typing import Optional, Sequence, Tuple
 
@@ -64,6 +65,31 @@ def lookup_name_or_id(token: str, vocab: Vocabulary, what: str = 'entity',
     return idx
 
 
+def decode_line(raw: bytes, path: str, num: int) -> str:
+    r"""Decodes line :obj:`num` (from 1) of a UTF-8 text file: a byte-order
+    mark at the start of the file is dropped; an undecodable byte raises
+    :class:`~torch_geometric_unlearn.datasets.UserInputError` naming the
+    file, the line and the byte.
+
+    Args:
+        raw (bytes): The line as read in binary mode.
+        path (str): The file, for messages.
+        num (int): The line number.
+    """
+    if num == 1:
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise UserInputError(f'{path}, line 1: the file is UTF-16 text '
+                                 f'(save it as UTF-8)')
+        if raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+    try:
+        return raw.decode('utf-8')
+    except UnicodeDecodeError as e:
+        raise UserInputError(f'{path}, line {num}: not UTF-8 text (byte '
+                             f'0x{raw[e.start]:02x} at byte {e.start + 1} of '
+                             f'the line; save the file as UTF-8)') from None
+
+
 def read_forget_file(path: str, dataset: KGDataset,
                      ids: bool = False) -> Tuple[Tensor, int]:
     r"""Reads the triples of a forget file.
@@ -86,16 +112,16 @@ def read_forget_file(path: str, dataset: KGDataset,
 
     Raises:
         FileNotFoundError: :obj:`path` does not exist.
-        UserInputError: A line that does not parse, an unknown name
-            (:class:`UnknownNameError`, with the line), or a file without
-            any triple.
+        UserInputError: A line that does not parse or is not UTF-8, an
+            unknown name (:class:`UnknownNameError`, with the line), or a
+            file without any triple.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f"forget file '{path}' does not exist")
     rows, seen, dup = [], set(), 0
-    with open(path, encoding='utf-8') as f:
-        for num, line in enumerate(f, 1):
-            line = line.strip()
+    with open(path, 'rb') as f:
+        for num, raw in enumerate(f, 1):
+            line = decode_line(raw, path, num).strip()
             if not line or line.startswith('#'):
                 continue
             parts = line.split('\t') if '\t' in line else line.split()
@@ -190,4 +216,5 @@ def check_forget_request(graph: Data, triples: Optional[Tensor] = None,
                                  f'{_shown(names)}')
 
 
-__all__ = ['lookup_name_or_id', 'read_forget_file', 'check_forget_request']
+__all__ = ['lookup_name_or_id', 'decode_line', 'read_forget_file',
+           'check_forget_request']

@@ -2,9 +2,11 @@ r"""Loader for knowledge graphs stored as ``head<TAB>relation<TAB>tail``
 files (the layout of FB15k-237, CoDEx and most KGE releases)."""
 from __future__ import annotations
 
+import codecs
 import gzip
 import os
 import os.path as osp
+import zlib
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -35,12 +37,43 @@ def find_split_file(root: str, split: str) -> Optional[str]:
     return None
 
 
+def read_text(path: str) -> str:
+    r"""The text of a UTF-8 file, gunzipped if its name ends with ``.gz``;
+    a byte-order mark at its start is dropped.
+
+    Raises:
+        UserInputError: The file is no readable gzip file, or not UTF-8
+            (naming the line and the byte).
+    """
+    try:
+        if path.endswith('.gz'):
+            with gzip.open(path, 'rb') as f:
+                raw = f.read()
+        else:
+            with open(path, 'rb') as f:
+                raw = f.read()
+    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+        raise UserInputError(f'{path}: not a readable gzip file, truncated '
+                             f'or corrupt ({type(e).__name__}: {e})') from e
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UserInputError(f'{path}: the file is UTF-16 text (save it as '
+                             f'UTF-8)')
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    try:
+        return raw.decode('utf-8')
+    except UnicodeDecodeError as e:
+        lineno = raw.count(b'\n', 0, e.start) + 1
+        column = e.start - raw.rfind(b'\n', 0, e.start)
+        raise UserInputError(
+            f'{path}:{lineno}: not UTF-8 text (byte 0x{raw[e.start]:02x} at '
+            f'byte {column} of the line; save the file as UTF-8)') from None
+
+
 def _read_rows(path: str) -> List[List[str]]:
     r"""The ``[head, relation, tail]`` name rows of a file, each with its
     line number appended (blank lines are skipped)."""
-    opener = gzip.open if path.endswith('.gz') else open
-    with opener(path, 'rt', encoding='utf-8', newline='') as f:
-        text = f.read()
+    text = read_text(path)
     rows = []
     for lineno, line in enumerate(text.split('\n'), start=1):
         line = line.rstrip('\r')
