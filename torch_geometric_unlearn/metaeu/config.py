@@ -115,6 +115,9 @@ class MetaEUConfig:
             norm. (default: :obj:`0.01`)
         calibrate_weight (float): :math:`\lambda`, the weight of keeping
             the retained triples' scores. (default: :obj:`1.0`)
+        calibrate_max_edges (int, optional): Retained triples per affected
+            entity (a seeded sample) that anchor its scores (:obj:`None`:
+            all). (default: :obj:`64`)
         forget_weight (float): Weight of the forgetting objective in
             meta-training: pseudo-forgotten triples scored with generated
             rows are pulled to their relation's typical unseen score. Off
@@ -159,6 +162,7 @@ class MetaEUConfig:
     calibrate_steps: int = 100
     calibrate_lr: float = 0.01
     calibrate_weight: float = 1.0
+    calibrate_max_edges: Optional[int] = 64
     forget_weight: float = 0.0
     leave_k_out_step: float = 2.0
     seed: int = 0

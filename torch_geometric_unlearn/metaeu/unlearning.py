@@ -295,8 +295,12 @@ class Unlearning:
             f = forget.to(dev)
             targets = reference.targets(
                 f[:, 1], triple_scores(current, None, f, before))
+            # A seeded sample of each entity's retained triples anchors it.
+            keep = self._cap_edges(hood.edge_index, hood.affected_mask,
+                                   c.calibrate_max_edges,
+                                   torch.Generator().manual_seed(c.seed))
             nb = torch.stack([hood.edge_index_global[0], hood.edge_type,
-                              hood.edge_index_global[1]], 1).to(dev)
+                              hood.edge_index_global[1]], 1)[keep].to(dev)
             anchor = triple_scores(current, None, nb, before)
         return calibrate(scorer, affected.to(dev), rows, f, targets, nb,
                          anchor, steps=c.calibrate_steps, lr=c.calibrate_lr,
