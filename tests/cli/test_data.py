@@ -1,5 +1,8 @@
 import json
 
+import pytest
+import torch
+
 from torch_geometric_unlearn.cli import main
 from torch_geometric_unlearn.datasets import KGDataset
 
@@ -41,3 +44,63 @@ def test_bad_data_is_a_clear_error(tmp_path, capsys):
     assert main(['data', '--data', str(bad)]) == 2
     assert 'is not a dataset saved with KGDataset.save' in \
         capsys.readouterr().err
+
+
+def test_save_checks_its_path_first(tmp_path, capsys, monkeypatch):
+    kg = tmp_path / 'kg.pt'
+    assert main(['data', '--data', 'synthetic-tiny', '--save', str(kg)]) == 0
+    before = kg.read_bytes()
+    capsys.readouterr()
+    assert main(['data', '--data', str(kg), '--save', str(kg)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: output '{kg}' is the same file as the input '{kg}': it "
+        f"would be overwritten\n")
+    assert kg.read_bytes() == before
+    assert main(['data', '--data', 'synthetic-tiny', '--save',
+                 str(tmp_path)]) == 2
+    assert 'is a directory' in capsys.readouterr().err
+    # A missing directory is created.
+    new = tmp_path / 'a' / 'b' / 'kg.pt'
+    assert main(['data', '--data', 'synthetic-tiny', '--save',
+                 str(new)]) == 0
+    assert KGDataset.load(str(new)).num_entities == 200
+
+
+@pytest.mark.parametrize('content,message', [
+    (lambda data: data[:len(data) // 2], 'starts like a zip archive (a '
+     'torch file) but does not end like one: truncated or corrupt'),
+    (lambda data: b'hello\n', "not a torch file: it is a text file whose "
+     "first line is 'hello'"),
+    (lambda data: b'a\tr\tb\n', 'give a TSV knowledge graph as the '
+     'directory that holds its train/valid/test files'),
+    (lambda data: b'\x80\x02hello', 'the torch file is truncated or '
+     'corrupt (KeyError: 101)'),
+    (lambda data: b'', 'the file is empty'),
+])
+def test_unusable_dataset_files(tmp_path, capsys, content, message):
+    kg = tmp_path / 'kg.pt'
+    assert main(['data', '--data', 'synthetic-tiny', '--save', str(kg)]) == 0
+    capsys.readouterr()
+    bad = tmp_path / 'bad.pt'
+    bad.write_bytes(content(kg.read_bytes()))
+    assert main(['data', '--data', str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: '{bad}' is not a dataset saved with "
+                          f"KGDataset.save") and message in err
+    assert len(err.splitlines()) == 1
+
+
+def test_unreadable_tsv_and_ogb_files(tmp_path, capsys):
+    (tmp_path / 'train.tsv').write_bytes(b'a\tr\tb\n\xe9\tr\tc\n')
+    assert main(['data', '--data', str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path / 'train.tsv'}:2: not UTF-8 text (byte 0xe9 at "
+        f"byte 1 of the line; save the file as UTF-8)\n")
+    split = tmp_path / 'ogb' / 'ogbl_wikikg2' / 'split' / 'time'
+    split.mkdir(parents=True)
+    for name in ('train', 'valid', 'test'):
+        torch.save({'head': [1]}, str(split / f'{name}.pt'))
+    assert main(['data', '--data', f"ogb:{tmp_path / 'ogb'}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('error:') and "has no ['relation', 'tail'] " \
+        "entries for split 'train'" in err

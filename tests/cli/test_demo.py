@@ -1,6 +1,8 @@
 import re
 
-from torch_geometric_unlearn.cli import main
+import pytest
+
+from torch_geometric_unlearn.cli import demo, main
 from torch_geometric_unlearn.datasets import (make_synthetic_kg,
                                               parse_synthetic_spec)
 
@@ -36,9 +38,24 @@ def test_demo_request_only_and_errors(capsys):
     assert main(['demo', '--data', 'synthetic-tiny', '--epochs', '0']) == 0
     text = capsys.readouterr().out
     assert 'RandomForget' in text and '== 3.' not in text
-    assert main(['demo', '--data', 'synthetic-tiny', '--forget-ratio',
-                 '1.5']) == 2
-    assert capsys.readouterr().err.startswith('error:')
-    assert main(['demo', '--data', 'synthetic-tiny', '--episodes',
-                 '-1']) == 2
-    assert '--episodes must be non-negative' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('option,value,words', [
+    ('--forget-ratio', '1.5', 'a number in (0, 1)'),
+    ('--forget-ratio', '0', 'a number in (0, 1)'),
+    ('--num-hops', '-1', 'a non-negative integer'),
+    ('--dim', '0', 'a positive integer'),
+    ('--epochs', '-1', 'a non-negative integer'),
+    ('--episodes', '-1', 'a non-negative integer'),
+    ('--refine-steps', '-2', 'a non-negative integer'),
+    ('--seed', 'x', 'a non-negative integer'),
+])
+def test_demo_options_are_checked_at_parse_time(capsys, monkeypatch, option,
+                                                value, words):
+    def load_dataset(*args, **kwargs):
+        raise AssertionError('the data was loaded')
+
+    monkeypatch.setattr(demo, 'load_dataset', load_dataset)
+    assert main(['demo', option, value]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == \
+        f"error: argument {option}: must be {words} (got '{value}')"

@@ -1,4 +1,5 @@
 import json
+import os
 import shutil
 
 import pytest
@@ -11,7 +12,7 @@ from torch_geometric_unlearn.datasets import (KGDataset, Vocabulary,
 from torch_geometric_unlearn.kge import LinkPredictionEvaluator, \
     load_checkpoint
 
-from tests.cli.utils import run_cli
+from tests.cli.utils import TINY, run_cli
 
 
 def test_train_then_evaluate(tmp_path, capsys):
@@ -145,3 +146,61 @@ def test_saved_dataset_compares_the_whole_vocabulary(tsv_model, tmp_path):
     assert rc == 2
     assert 'vocabularies differ' in err and "id 140 is '" in err
     assert "'renamed' in the data" in err
+
+
+def _with_nan(ckpt, path, row=7):
+    state = torch.load(ckpt, weights_only=False)
+    state['model']['node_emb.weight'][row, 1] = float('nan')
+    torch.save(state, str(path))
+    return str(path)
+
+
+def test_non_finite_checkpoint_is_refused(meta_trained, tmp_path):
+    bad = _with_nan(meta_trained['ckpt'], tmp_path / 'nan.pt')
+    out = tmp_path / 'metrics.json'
+    rc, text, err = run_cli(['evaluate', '--data', TINY, '--checkpoint', bad,
+                             '--quiet', '--out', str(out)])
+    assert rc == 2
+    assert err == (f"error: the model of '{bad}' holds non-finite values in "
+                   f"'node_emb.weight' at rows 7\n")
+    assert text == '' and not out.exists()
+
+
+def test_evaluate_outputs(meta_trained, tmp_path, monkeypatch):
+    ckpt = meta_trained['ckpt']
+    before = open(ckpt, 'rb').read()
+    rc, _, err = run_cli(['evaluate', '--data', TINY, '--checkpoint', ckpt,
+                          '--quiet', '--out', ckpt])
+    assert rc == 2
+    assert 'is the same file as the input' in err
+    assert open(ckpt, 'rb').read() == before
+    # A missing directory is created; the metrics are written atomically:
+    # a failed write keeps the previous file.
+    out = tmp_path / 'new' / 'metrics.json'
+    rc, _, err = run_cli(['evaluate', '--data', TINY, '--checkpoint', ckpt,
+                          '--quiet', '--out', str(out)])
+    assert rc == 0, err
+    first = out.read_text()
+    assert json.loads(first)['count'] > 0
+
+    def no_rename(src, dst):
+        raise OSError('disk full')
+
+    monkeypatch.setattr(os, 'replace', no_rename)
+    with pytest.raises(OSError, match='disk full'):
+        run_cli(['evaluate', '--data', TINY, '--checkpoint', ckpt, '--quiet',
+                 '--out', str(out)])
+    assert out.read_text() == first
+    assert os.listdir(out.parent) == ['metrics.json']
+
+
+@pytest.mark.parametrize('argv,message', [
+    (['--batch-size', '0'], "argument --batch-size: must be a positive "
+     "integer (got '0')"),
+    (['--device', 'bogus'], "argument --device: 'bogus' is not a device"),
+])
+def test_evaluate_options(meta_trained, argv, message):
+    rc, _, err = run_cli(['evaluate', '--data', TINY, '--checkpoint',
+                          meta_trained['ckpt']] + argv)
+    assert rc == 2
+    assert err.splitlines()[-1].startswith(f'error: {message}')

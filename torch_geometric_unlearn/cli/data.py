@@ -7,7 +7,7 @@ import json
 import time
 
 from ..datasets import load_dataset
-from .common import DATA_HELP, print_summary, user_input
+from .common import DATA_HELP, check_outputs, print_summary, user_input
 
 
 def add_parser(sub) -> None:
@@ -22,6 +22,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_outputs([args.save], [args.data])
     t0 = time.perf_counter()
     with user_input():
         dataset = load_dataset(args.data)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 
 from ..datasets import load_dataset
-from .common import (DATA_HELP, KGE_MODELS, check_options, fit_summary,
-                     print_summary, user_input)
+from .common import (DATA_HELP, KGE_MODELS, fit_summary, fraction,
+                     non_negative_int, positive_int, print_summary,
+                     user_input)
 
 
 def add_parser(sub) -> None:
@@ -15,18 +16,18 @@ def add_parser(sub) -> None:
                        description='The README job on the embedded '
                        'synthetic KG.')
     p.add_argument('--data', default='synthetic', help=DATA_HELP)
-    p.add_argument('--forget-ratio', type=float, default=0.01)
-    p.add_argument('--num-hops', type=int, default=0)
+    p.add_argument('--forget-ratio', type=fraction, default=0.01)
+    p.add_argument('--num-hops', type=non_negative_int, default=0)
     p.add_argument('--model', default='complex', choices=KGE_MODELS)
-    p.add_argument('--dim', type=int, default=64)
-    p.add_argument('--epochs', type=int, default=10,
+    p.add_argument('--dim', type=positive_int, default=64)
+    p.add_argument('--epochs', type=non_negative_int, default=10,
                    help='training epochs of step 3 (0 stops after step 2)')
-    p.add_argument('--episodes', type=int, default=300,
+    p.add_argument('--episodes', type=non_negative_int, default=300,
                    help='MetaEU meta-training episodes of step 4')
-    p.add_argument('--refine-steps', type=int, default=20,
+    p.add_argument('--refine-steps', type=non_negative_int, default=20,
                    help='MetaEU-FT refinement steps of step 4 (0: no '
                    'MetaEU-FT row)')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--seed', type=non_negative_int, default=0)
     p.add_argument('--no-rec', action='store_true',
                    help='skip part two (EEMU on synthetic interactions)')
     p.set_defaults(func=run)
@@ -35,8 +36,6 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..demo import KGDemo
 
-    check_options(args, positive=('dim', ),
-                  non_negative=('num_hops', 'episodes', 'refine_steps'))
     print('== 1. data: seeded synthetic KG with planted patterns')
     with user_input():
         dataset = load_dataset(args.data)

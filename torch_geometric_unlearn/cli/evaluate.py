@@ -11,7 +11,8 @@ import json
 import time
 
 from ..datasets import load_checkpoint_and_data
-from .common import DATA_HELP, check_options, user_input
+from .common import (DATA_HELP, check_model_finite, check_outputs, device,
+                     positive_int, user_input)
 
 METRICS = ('mrr', 'mr', 'hits@1', 'hits@3', 'hits@10', 'count', 'seconds')
 
@@ -26,8 +27,8 @@ def add_parser(sub) -> None:
     p.add_argument('--checkpoint', required=True, metavar='CKPT')
     p.add_argument('--split', default='test',
                    choices=['train', 'valid', 'test'])
-    p.add_argument('--batch-size', type=int, default=512)
-    p.add_argument('--device', default='cpu')
+    p.add_argument('--batch-size', type=positive_int, default=512)
+    p.add_argument('--device', type=device, default='cpu')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     p.add_argument('--out', metavar='METRICS.json')
     p.set_defaults(func=run)
@@ -35,11 +36,13 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..kge import LinkPredictionEvaluator
+    from ..utils import atomic_write_text
 
-    check_options(args, positive=('batch_size', ))
+    check_outputs([args.out], [args.checkpoint, args.data])
     with user_input():
         ckpt, dataset = load_checkpoint_and_data(args.checkpoint, args.data,
                                                  args.device)
+    check_model_finite(ckpt['module'], args.checkpoint)
     evaluator = LinkPredictionEvaluator(
         dataset.num_entities, dataset.num_relations,
         filter_triples=[dataset.train, dataset.valid, dataset.test],
@@ -50,6 +53,5 @@ def run(args: argparse.Namespace) -> int:
     text = json.dumps({k: metrics[k] for k in METRICS}, indent=2)
     print(text)
     if args.out:
-        with open(args.out, 'w') as f:
-            f.write(text + '\n')
+        atomic_write_text(args.out, text + '\n')
     return 0

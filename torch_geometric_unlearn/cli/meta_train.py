@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 
 from ..datasets import load_checkpoint_and_data
-from .common import DATA_HELP, fit_summary, user_input
+from .common import (DATA_HELP, check_model_finite, check_outputs, device,
+                     fit_summary, non_negative_float, non_negative_int,
+                     positive_float, positive_int, user_input)
 
 
 def add_parser(sub) -> None:
@@ -17,22 +19,24 @@ def add_parser(sub) -> None:
     p.add_argument('--data', default='synthetic', help=DATA_HELP)
     p.add_argument('--checkpoint', required=True, metavar='CKPT',
                    help='the trained KGE checkpoint (see train)')
-    p.add_argument('--episodes', type=int,
+    p.add_argument('--episodes', type=non_negative_int,
                    help='meta-training episodes (default 1000)')
-    p.add_argument('--lr', type=float, help='Adam learning rate (3e-4)')
-    p.add_argument('--hidden', type=int, help='hidden size of NEEM (64)')
+    p.add_argument('--lr', type=positive_float,
+                   help='Adam learning rate (3e-4)')
+    p.add_argument('--hidden', type=positive_int,
+                   help='hidden size of NEEM (64)')
     p.add_argument('--loss', choices=['self_adversarial', 'softmax'],
                    help='default: softmax for distmult and complex, '
                    'self_adversarial for transe and rotate')
-    p.add_argument('--eval-every', type=int,
+    p.add_argument('--eval-every', type=non_negative_int,
                    help='validate every this many episodes (100)')
-    p.add_argument('--patience', type=int,
+    p.add_argument('--patience', type=non_negative_int,
                    help='stop after this many validations without '
                    'improvement (5; 0: never)')
-    p.add_argument('--max-minutes', type=float,
+    p.add_argument('--max-minutes', type=non_negative_float,
                    help='stop meta-training after this wall time')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--device', default='cpu')
+    p.add_argument('--seed', type=non_negative_int, default=0)
+    p.add_argument('--device', type=device, default='cpu')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     p.add_argument('--out', required=True, metavar='METAEU.pt')
     p.set_defaults(func=run)
@@ -42,10 +46,12 @@ def run(args: argparse.Namespace) -> int:
     from ..kge import model_name
     from ..metaeu import MetaEU, MetaEUConfig
 
+    check_outputs([args.out], [args.checkpoint, args.data])
     with user_input():
         ckpt, dataset = load_checkpoint_and_data(args.checkpoint, args.data,
                                                  args.device)
     model = ckpt['module']
+    check_model_finite(model, args.checkpoint)
     name = model_name(model)
     with user_input(ValueError):  # the options' validation
         config = MetaEUConfig.for_model(

@@ -6,7 +6,9 @@ import argparse
 import time
 
 from ..datasets import load_dataset
-from .common import DATA_HELP, KGE_MODELS, check_options, user_input
+from .common import (DATA_HELP, KGE_MODELS, check_outputs, device,
+                     non_negative_float, non_negative_int, positive_float,
+                     positive_int, user_input)
 
 
 def add_parser(sub) -> None:
@@ -15,19 +17,22 @@ def add_parser(sub) -> None:
                        'recipe (options override it) and write a checkpoint.')
     p.add_argument('--data', default='synthetic', help=DATA_HELP)
     p.add_argument('--model', required=True, choices=KGE_MODELS)
-    p.add_argument('--dim', type=int, help='embedding size (recipe default)')
-    p.add_argument('--epochs', type=int)
-    p.add_argument('--batch-size', type=int)
-    p.add_argument('--negatives', type=int, help='negatives per positive')
+    p.add_argument('--dim', type=positive_int,
+                   help='embedding size (recipe default)')
+    p.add_argument('--epochs', type=positive_int)
+    p.add_argument('--batch-size', type=positive_int)
+    p.add_argument('--negatives', type=positive_int,
+                   help='negatives per positive')
     p.add_argument('--loss', choices=['margin', 'bce', 'self_adversarial',
                                       'softmax', '1vsall'])
-    p.add_argument('--lr', type=float)
-    p.add_argument('--eval-every', type=int)
-    p.add_argument('--patience', type=int)
-    p.add_argument('--max-minutes', type=float,
-                   help='stop training after this wall time')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--device', default='cpu')
+    p.add_argument('--lr', type=positive_float)
+    p.add_argument('--eval-every', type=non_negative_int,
+                   help='validate every this many epochs (0: never)')
+    p.add_argument('--patience', type=non_negative_int)
+    p.add_argument('--max-minutes', type=non_negative_float,
+                   help='stop training after this wall time (0: no limit)')
+    p.add_argument('--seed', type=non_negative_int, default=0)
+    p.add_argument('--device', type=device, default='cpu')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     p.add_argument('--out', required=True, metavar='CKPT')
     p.set_defaults(func=run)
@@ -38,7 +43,6 @@ def run(args: argparse.Namespace) -> int:
 
     from ..kge import KGETrainer, TrainConfig, load_kge_model, recipe
 
-    check_options(args, positive=('dim', ))
     rec = recipe(args.model)
     model_kwargs = dict(rec['model_kwargs'])
     train_kw = dict(rec['train'])
@@ -52,9 +56,10 @@ def run(args: argparse.Namespace) -> int:
     train_kw['seed'] = args.seed
     with user_input(ValueError):  # the options' validation
         config = TrainConfig.from_dict(train_kw)
+    check_outputs([args.out], [args.data])
     with user_input():
         dataset = load_dataset(args.data)
-    dim = args.dim or rec['hidden_channels']
+    dim = rec['hidden_channels'] if args.dim is None else args.dim
     torch.manual_seed(args.seed)
     model = load_kge_model(args.model, dataset.num_entities,
                            dataset.num_relations, dim, **model_kwargs)
