@@ -70,7 +70,8 @@ def test_the_ledger_records_ids_names_and_hashes(kg):
     assert e['affected'] == res.record.affected.tolist()
     assert e['input_model'] == before == model_hash(model)  # caller's kept
     assert e['output_model'] == model_hash(res.model) != before
-    assert e['options'] == dict(num_hops=0, ensemble=1, refine_steps=0)
+    assert e['options'] == dict(num_hops=0, ensemble=1, refine_steps=0,
+                                mode='correct')
 
 
 def test_save_load_keeps_the_history_and_refuses_strangers(kg, tmp_path):
