@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -17,7 +18,8 @@ def test_every_command_has_a_module():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == 'command')
     assert list(sub.choices) == ['data', 'train', 'evaluate', 'meta-train',
-                                 'unlearn', 'demo', 'bench', 'rec-bench']
+                                 'unlearn', 'verify', 'demo', 'bench',
+                                 'rec-bench']
     for module, name in zip(COMMANDS, sub.choices):
         assert module.__name__.endswith(name.replace('-', '_'))
         assert sub.choices[name].get_default('func') is module.run
@@ -68,3 +70,46 @@ def test_library_bug_in_evaluate_propagates(tmp_path, monkeypatch, capsys):
     with pytest.raises(KeyError, match='mrr'):
         main(['evaluate', '--data', data, '--checkpoint', ckpt, '--quiet'])
     assert 'error:' not in capsys.readouterr().err
+
+
+def test_bad_command_line_is_exit_status_two(capsys):
+    assert main(['nope']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('usage: python -m torch_geometric_unlearn')
+    assert "\nerror: argument COMMAND: invalid choice: 'nope'" in err
+    assert main(['train', '--data', 'synthetic-tiny']) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == \
+        'error: the following arguments are required: --model, --out'
+
+
+@pytest.mark.parametrize('argv', [
+    ['train', '--model', 'distmult', '--out', 'x.pt'],
+    ['evaluate', '--checkpoint', 'x.pt'],
+    ['meta-train', '--checkpoint', 'x.pt', '--out', 'y.pt'],
+    ['rec-bench'],
+])
+def test_bogus_device_is_refused_at_parse_time(argv, tmp_path, monkeypatch,
+                                               capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv + ['--device', 'bogus']) == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err == ("error: argument --device: 'bogus' is not a device "
+                   "(expected cpu, cuda, cuda:N or mps)")
+    assert os.listdir(tmp_path) == []
+
+
+def test_closed_pipe_is_quiet():
+    # The reading end is closed before the command writes a byte: every
+    # write to stdout fails with EPIPE.
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        res = subprocess.run([sys.executable, '-m', 'torch_geometric_unlearn',
+                              'data', '--data', 'synthetic-tiny'],
+                             stdout=write, stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, OMP_NUM_THREADS='1'))
+    finally:
+        os.close(write)
+    assert res.stderr == ''
+    assert res.returncode == 1

@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 
 from ..datasets import degree_stats, load_dataset, lookup_name_or_id
-from .common import (CLIError, DATA_HELP, KGE_MODELS, check_options, report,
-                     user_input)
+from .common import (CLIError, DATA_HELP, KGE_MODELS, check_outputs,
+                     fraction, non_negative_int, plot_path, positive_int,
+                     report, report_paths, user_input)
 
 
 def add_parser(sub) -> None:
@@ -23,18 +24,19 @@ def add_parser(sub) -> None:
                    'finetune, gradient_ascent, distill, gnndelete, ssd, '
                    'sisa, or "all"')
     group = p.add_mutually_exclusive_group()
-    group.add_argument('--forget-ratio', type=float)
-    group.add_argument('--forget-entities', type=int, metavar='K')
+    group.add_argument('--forget-ratio', type=fraction)
+    group.add_argument('--forget-entities', type=positive_int,
+                       metavar='K')
     group.add_argument('--forget-relation', metavar='NAME_OR_ID')
-    p.add_argument('--dim', type=int, default=32)
-    p.add_argument('--epochs', type=int, default=10)
-    p.add_argument('--episodes', type=int, default=200,
+    p.add_argument('--dim', type=positive_int, default=32)
+    p.add_argument('--epochs', type=positive_int, default=10)
+    p.add_argument('--episodes', type=non_negative_int, default=200,
                    help='MetaEU meta-training episodes')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--seed', type=non_negative_int, default=0)
     p.add_argument('--no-retrain', action='store_true',
                    help='skip the retrained reference (no gaps)')
     p.add_argument('--out', metavar='RESULTS.json')
-    p.add_argument('--plot', metavar='PLOT.png',
+    p.add_argument('--plot', metavar='PLOT.png', type=plot_path,
                    help='(default: RESULTS.png beside --out)')
     p.set_defaults(func=run)
 
@@ -51,15 +53,11 @@ def run(args: argparse.Namespace) -> int:
         methods = [m for m in methods if m != 'retrain']
         if not methods:
             raise CLIError('--no-retrain leaves no method to run')
-    if args.dim < 1 or args.epochs < 1:
-        raise CLIError('--dim and --epochs must be positive')
-    check_options(args, non_negative=('episodes', ))
     ratio = args.forget_ratio
     if ratio is None and args.forget_entities is None and \
             args.forget_relation is None:
         ratio = 0.01
-    if ratio is not None and not 0 < ratio < 1:
-        raise CLIError(f'--forget-ratio must lie in (0, 1) (got {ratio})')
+    check_outputs(report_paths(args), [args.data])
     with user_input():
         dataset = load_dataset(args.data)
     relation = None

@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import os.path as osp
 
-from .common import CLIError, report, user_input
+from .common import (CLIError, check_outputs, device, non_negative_int,
+                     plot_path, positive_float, positive_int, report,
+                     report_paths, user_input)
 
 REC_DATA_HELP = ('"synthetic" (the seeded synthetic interactions), a '
                  'directory of train/valid/test .tsv[.gz] files of '
@@ -30,6 +32,27 @@ def load_rec_dataset(spec: str):
                    f"directory ({REC_DATA_HELP})")
 
 
+def check_rec_request(dataset, args: argparse.Namespace) -> None:
+    r"""Raises :class:`CLIError`, before any training, for options the
+    data cannot satisfy: more shards than users (a shard holds at least
+    one user), or more users to delete than users with training
+    interactions (with ``--merge-valid``: training or validation)."""
+    import torch
+
+    if args.shards > dataset.num_users:
+        raise CLIError(f'--shards {args.shards} exceeds the '
+                       f'{dataset.num_users:,} users of {dataset.name} (a '
+                       f'shard holds at least one user)')
+    train = dataset.edge_index('train')
+    if args.merge_valid:
+        train = torch.cat([train, dataset.edge_index('valid')], 1)
+    active = int(torch.unique(train[0]).numel())
+    if args.delete_users > active:
+        raise CLIError(f'--delete-users {args.delete_users} exceeds the '
+                       f'{active:,} users of {dataset.name} with training '
+                       f'interactions')
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser('rec-bench', help='compare recommendation unlearning '
                        'methods (EEMU, SISA, retrain, fine-tune)',
@@ -43,30 +66,32 @@ def add_parser(sub) -> None:
     p.add_argument('--methods', default='all',
                    help='comma-separated subset of retrain, eemu, sisa, '
                    'finetune, or "all"')
-    p.add_argument('--dim', type=int, default=64)
-    p.add_argument('--layers', type=int, default=3,
+    p.add_argument('--dim', type=positive_int, default=64)
+    p.add_argument('--layers', type=non_negative_int, default=3,
                    help='LightGCN layers')
-    p.add_argument('--epochs', type=int, default=20)
-    p.add_argument('--batch-size', type=int, default=512,
+    p.add_argument('--epochs', type=positive_int, default=20)
+    p.add_argument('--batch-size', type=positive_int, default=512,
                    help='interactions per BPR step (2048 for Gowalla-size '
                    'data)')
-    p.add_argument('--lr', type=float, default=5e-3)
-    p.add_argument('--shards', type=int, default=4)
-    p.add_argument('--users-per-step', type=int, default=16,
+    p.add_argument('--lr', type=positive_float, default=5e-3)
+    p.add_argument('--shards', type=positive_int, default=4,
+                   help='at most the number of users')
+    p.add_argument('--users-per-step', type=positive_int, default=16,
                    help='EEMU user tasks per meta-update (64 for '
                    'Gowalla-size data)')
     p.add_argument('--merge-valid', action='store_true',
                    help='train on train+valid (the LightGCN protocol)')
-    p.add_argument('--device', default='cpu',
+    p.add_argument('--device', type=device, default='cpu',
                    help='cpu or cuda (exactness is bitwise on CPU)')
-    p.add_argument('--delete-users', type=int, default=1, metavar='K',
-                   help='users deleted, one request each')
-    p.add_argument('--finetune-epochs', type=int, default=1)
+    p.add_argument('--delete-users', type=positive_int, default=1,
+                   metavar='K', help='users deleted, one request each (at '
+                   'most the users with training interactions)')
+    p.add_argument('--finetune-epochs', type=positive_int, default=1)
     p.add_argument('--no-exact-check', action='store_true')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--seed', type=non_negative_int, default=0)
     p.add_argument('--progress', action='store_true')
     p.add_argument('--out', metavar='RESULTS.json')
-    p.add_argument('--plot', metavar='PLOT.png',
+    p.add_argument('--plot', metavar='PLOT.png', type=plot_path,
                    help='(default: RESULTS.png beside --out)')
     p.set_defaults(func=run)
 
@@ -78,14 +103,10 @@ def run(args: argparse.Namespace) -> int:
 
     with user_input(ValueError):  # unknown method names
         methods = parse_rec_methods(args.methods)
-    for name in ('dim', 'epochs', 'batch_size', 'shards', 'delete_users',
-                 'finetune_epochs', 'users_per_step'):
-        if getattr(args, name) < 1:
-            raise CLIError(f"--{name.replace('_', '-')} must be positive")
-    if args.lr <= 0 or args.layers < 0:
-        raise CLIError('--lr must be positive and --layers non-negative')
+    check_outputs(report_paths(args), [args.data])
     with user_input(ValueError):  # a file of the data set does not parse
         dataset = load_rec_dataset(args.data)
+    check_rec_request(dataset, args)
     result = run_rec_bench(
         dataset, methods, model=args.model, dim=args.dim,
         num_layers=args.layers, epochs=args.epochs,
