@@ -160,7 +160,9 @@ class KGDemo:
 
         if 'original' not in self.models:
             raise RuntimeError("call train('original') first")
-        meu = MetaEU(self.models['original'], self.dataset.train,
+        # The dataset itself, so that MetaEU's calibration has the unseen
+        # (validation) triples as its reference.
+        meu = MetaEU(self.models['original'], self.dataset,
                      self.metaeu_config(episodes), progress=False)
         meu.fit(episodes=episodes)
         self.seconds['meta-train'] = meu.fit_seconds
@@ -178,9 +180,10 @@ class KGDemo:
         self._need_request()
         if self.metaeu is None:
             raise RuntimeError('call meta_train() first')
-        runner = MetaEU(self.models['original'], self.dataset.train,
+        runner = MetaEU(self.models['original'], self.dataset,
                         self.metaeu.config, progress=False)
         runner.generator.load_state_dict(self._generator_state)
+        runner._reference = self.metaeu._reference  # built once
         record = runner.unlearn(edge_ids=self.request.forget_edge_id,
                                 num_hops=self.num_hops,
                                 refine_steps=refine_steps).record
@@ -219,6 +222,18 @@ class KGDemo:
                 forget_mrr=ev.evaluate(model, self.forget_triples)['mrr'],
                 seconds=self.seconds[label], seconds_of=what))
         return rows
+
+
+def kg_json(rows: List[Dict[str, Any]]) -> Dict[str, Dict[str, float]]:
+    r"""The ``"kg"`` object of ``demo --out``: the rows of
+    :meth:`KGDemo.compare` keyed ``original``, ``retrained``, ``metaeu``
+    and ``metaeu_ft``, each with ``test_mrr``, ``forget_mrr`` and
+    ``seconds``."""
+    keys = {'original': 'original', 'retrained': 'retrained',
+            'MetaEU': 'metaeu', 'MetaEU-FT': 'metaeu_ft'}
+    return {keys.get(r['label'], r['label']): dict(
+        test_mrr=float(r['test_mrr']), forget_mrr=float(r['forget_mrr']),
+        seconds=float(r['seconds'])) for r in rows}
 
 
 def rec_demo(seed: int = 0) -> Dict[str, Any]:
