@@ -204,3 +204,22 @@ def test_evaluate_options(meta_trained, argv, message):
                           meta_trained['ckpt']] + argv)
     assert rc == 2
     assert err.splitlines()[-1].startswith(f'error: {message}')
+
+
+@pytest.mark.parametrize('legacy', [False, True])
+@pytest.mark.parametrize('share', [0.1, 0.5, 0.95])
+@pytest.mark.parametrize('command', ['evaluate', 'meta-train'])
+def test_truncated_checkpoint(meta_trained, tmp_path, legacy, share,
+                              command):
+    path = tmp_path / 'cut.pt'
+    torch.save(torch.load(meta_trained['ckpt'], weights_only=False),
+               str(path), _use_new_zipfile_serialization=not legacy)
+    data = path.read_bytes()
+    path.write_bytes(data[:int(share * len(data))])
+    argv = [command, '--data', TINY, '--checkpoint', str(path), '--quiet']
+    if command == 'meta-train':
+        argv += ['--out', str(tmp_path / 'metaeu.pt')]
+    rc, _, err = run_cli(argv)
+    assert rc == 2
+    assert err.startswith(f"error: '{path}' is not a KGE checkpoint")
+    assert len(err.splitlines()) == 1

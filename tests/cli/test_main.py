@@ -113,3 +113,16 @@ def test_closed_pipe_is_quiet():
         os.close(write)
     assert res.stderr == ''
     assert res.returncode == 1
+
+
+def test_cuda_without_cuda_is_refused_at_parse_time(tmp_path, monkeypatch,
+                                                    capsys):
+    import torch
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    out = tmp_path / 'x.pt'
+    assert main(['train', '--model', 'distmult', '--device', 'cuda',
+                 '--out', str(out)]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "error: argument --device: 'cuda': CUDA is not available on this "
+        "machine (use --device cpu)")
+    assert not out.exists()
