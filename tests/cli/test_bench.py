@@ -65,3 +65,50 @@ def test_bench_outputs_are_checked_first(tmp_path, capsys, no_bench):
     # The directory of --out is a plain file.
     assert main(['bench', '--data', DATA, '--out', str(kg / 'R.json')]) == 2
     assert capsys.readouterr().err.startswith('error:')
+
+
+def test_bench_passes_the_harness_options(monkeypatch, tmp_path, capsys):
+    seen = {}
+
+    def run_bench(dataset, model, methods, **kwargs):
+        seen.update(kwargs, model=model, methods=methods)
+        raise bench.UndertrainedError('the original model is under-trained')
+
+    monkeypatch.setattr(bench, 'run_bench', run_bench)
+    argv = ['bench', '--data', DATA, '--methods', 'retrain,metaeu,leave_k_out',
+            '--forget-ratio', '0.02', '--forget-kind', 'hub', '--steps', '3',
+            '--budget-minutes', '5', '--strict', '--mrr-floor', '0.2',
+            '--models-dir', str(tmp_path)]
+    assert main(argv) == 2  # --strict: under-training is the user's error
+    assert 'under-trained' in capsys.readouterr().err
+    assert seen['methods'] == ['retrain', 'metaeu', 'leave_k_out']
+    assert seen['forget_kind'] == 'hub' and seen['steps'] == 3
+    assert seen['budget_minutes'] == 5.0 and seen['strict'] is True
+    assert seen['mrr_floor'] == 0.2 and seen['models_dir'] == str(tmp_path)
+    # The defaults are the recipe's (no fixed dim or epoch count).
+    assert seen['dim'] is None and seen['epochs'] is None
+    assert main(['bench', '--data', DATA, '--entity', '3']) == 2
+    assert main(['bench', '--data', DATA, '--forget-entities', '2',
+                 '--steps', '2']) == 2
+    assert '--steps and --forget-kind go with --forget-ratio' in \
+        capsys.readouterr().err
+
+
+def test_bench_steps_and_kinds_end_to_end(tmp_path):
+    out = str(tmp_path / 'r.json')
+    assert main(['bench', '--data', DATA, '--model', 'distmult',
+                 '--methods', 'retrain,leave_k_out', '--forget-ratio',
+                 '0.02', '--steps', '2', '--epochs', '2', '--dim', '8',
+                 '--episodes', '0', '--retain-relearn-epochs', '0',
+                 '--relearn-epochs', '0', '--out', out]) == 0
+    import json
+    result = json.load(open(out))
+    assert result['forget']['steps'] == 2
+    assert len(result['methods']['leave_k_out']['steps']) == 2
+    assert main(['bench', '--data', DATA, '--model', 'distmult',
+                 '--methods', 'leave_k_out', '--no-retrain',
+                 '--forget-ratio', '0.02', '--forget-kind', 'cluster',
+                 '--epochs', '1', '--dim', '8', '--episodes', '0',
+                 '--retain-relearn-epochs', '0', '--relearn-epochs', '0',
+                 '--out', out]) == 0
+    assert json.load(open(out))['forget']['kind'] == 'cluster'

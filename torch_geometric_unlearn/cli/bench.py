@@ -7,8 +7,9 @@ import argparse
 
 from ..datasets import degree_stats, load_dataset, lookup_name_or_id
 from .common import (CLIError, DATA_HELP, KGE_MODELS, check_outputs,
-                     fraction, non_negative_int, plot_path, positive_int,
-                     report, report_paths, user_input)
+                     fraction, non_negative_float, non_negative_int,
+                     plot_path, positive_int, report, report_paths,
+                     user_input)
 
 
 def add_parser(sub) -> None:
@@ -21,15 +22,57 @@ def add_parser(sub) -> None:
     p.add_argument('--model', default='distmult', choices=KGE_MODELS)
     p.add_argument('--methods', default='metaeu,finetune,gradient_ascent',
                    help='comma-separated subset of retrain, metaeu, '
-                   'finetune, gradient_ascent, distill, gnndelete, ssd, '
-                   'sisa, or "all"')
+                   'leave_k_out, neighbour_mean, finetune, gradient_ascent, '
+                   'distill, gnndelete, ssd, sisa, or "all"')
     group = p.add_mutually_exclusive_group()
     group.add_argument('--forget-ratio', type=fraction)
     group.add_argument('--forget-entities', type=positive_int,
                        metavar='K')
     group.add_argument('--forget-relation', metavar='NAME_OR_ID')
-    p.add_argument('--dim', type=positive_int, default=32)
-    p.add_argument('--epochs', type=positive_int, default=10)
+    p.add_argument('--forget-kind', default='random',
+                   choices=['random', 'hub', 'cluster'],
+                   help='how a --forget-ratio request is drawn: random '
+                   '(FedLU), hub (triples of high-degree entities) or '
+                   'cluster (triples inside the k-hop balls of a few seeds)')
+    p.add_argument('--steps', type=positive_int, default=1,
+                   help='sequential --forget-ratio requests, each reported '
+                   'against a model retrained without everything forgotten '
+                   'so far')
+    p.add_argument('--dim', type=positive_int,
+                   help="embedding size (default: the model's recipe)")
+    p.add_argument('--epochs', type=positive_int,
+                   help="epoch cap of each training run (default: the "
+                   "recipe's; early stopping on validation MRR stays on)")
+    p.add_argument('--budget-minutes', type=non_negative_float, default=30.0,
+                   help='wall-time budget of each training run, the '
+                   'original and each retrained model (0: none)')
+    p.add_argument('--mrr-floor', type=non_negative_float, default=0.05,
+                   help='test MRR below which a trained model is flagged '
+                   'under-trained')
+    p.add_argument('--rise-tolerance', type=non_negative_float, default=1e-3,
+                   help='validation-MRR rise at the budget or epoch cap that '
+                   'counts as still rising')
+    p.add_argument('--strict', action='store_true',
+                   help='fail instead of warning on an under-trained model')
+    p.add_argument('--relearn-epochs', type=non_negative_int, default=3,
+                   help='epochs of the relearning attack on a slice of the '
+                   'forget set')
+    p.add_argument('--retain-relearn-epochs', type=non_negative_int,
+                   default=2, help='epochs of retain-set relearning (0: off)')
+    p.add_argument('--hub-count', type=positive_int, default=10,
+                   help='--forget-kind hub: at least this many hubs')
+    p.add_argument('--hub-share', type=fraction, default=0.5,
+                   help='--forget-kind hub: the most of a hub\'s triples '
+                   'one request takes')
+    p.add_argument('--cluster-seeds', type=positive_int, default=3,
+                   help='--forget-kind cluster: seed entities')
+    p.add_argument('--cluster-hops', type=positive_int, default=2,
+                   help='--forget-kind cluster: radius of each ball')
+    p.add_argument('--models-dir', metavar='DIR',
+                   help='save the trained original / retrained models here '
+                   'and reuse them on a later run with the same settings')
+    p.add_argument('--progress', action='store_true',
+                   help='progress bars while training')
     p.add_argument('--episodes', type=non_negative_int, default=200,
                    help='MetaEU meta-training episodes')
     p.add_argument('--seed', type=non_negative_int, default=0)
@@ -70,11 +113,27 @@ def run(args: argparse.Namespace) -> int:
         if not 1 <= args.forget_entities <= pool:
             raise CLIError(f'--forget-entities must lie in [1, {pool}] (the '
                            f'entities with a training triple)')
+    if (args.steps > 1 or args.forget_kind != 'random') and ratio is None:
+        raise CLIError('--steps and --forget-kind go with --forget-ratio')
+    from ..bench import UndertrainedError
     torch.manual_seed(args.seed)
-    result = run_bench(dataset, args.model, methods, forget_ratio=ratio,
-                       forget_entities=args.forget_entities,
-                       forget_relation=relation, dim=args.dim,
-                       epochs=args.epochs, seed=args.seed,
-                       retrain=not args.no_retrain, episodes=args.episodes,
-                       log=lambda msg: print(msg, flush=True))
+    try:
+        result = run_bench(
+            dataset, args.model, methods, forget_ratio=ratio,
+            forget_entities=args.forget_entities, forget_relation=relation,
+            dim=args.dim, epochs=args.epochs, seed=args.seed,
+            retrain=not args.no_retrain, episodes=args.episodes,
+            relearn_epochs=args.relearn_epochs,
+            log=lambda msg: print(msg, flush=True),
+            forget_kind=args.forget_kind, steps=args.steps,
+            budget_minutes=args.budget_minutes or None,
+            mrr_floor=args.mrr_floor, rise_tolerance=args.rise_tolerance,
+            strict=args.strict,
+            retain_relearn_epochs=args.retain_relearn_epochs,
+            hub_share=args.hub_share, hub_count=args.hub_count,
+            cluster_seeds=args.cluster_seeds,
+            cluster_hops=args.cluster_hops, models_dir=args.models_dir,
+            progress=args.progress)
+    except UndertrainedError as e:  # --strict: the user's budget
+        raise CLIError(str(e)) from e
     return report(result, format_table(result), plot, args)

@@ -135,12 +135,14 @@ class ScoreReference:
 def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
               forget: Tensor, targets: Tensor, neighbours: Tensor,
               anchor: Tensor, steps: int = 100, lr: float = 0.01,
-              weight: float = 1.0, free: Optional[Tensor] = None) -> Tensor:
+              weight: float = 1.0, free: Optional[Tensor] = None,
+              prox: float = 0.0) -> Tensor:
     r"""Moves the representations :obj:`rows` ``[A, D]`` of the
     :obj:`affected` entities ``[A]`` so that the :obj:`forget` triples
     ``[F, 3]`` score :obj:`targets` ``[F]`` while the :obj:`neighbours`
     triples ``[N, 3]`` keep the scores :obj:`anchor` ``[N]`` (the objective
-    of the module docstring, :obj:`weight` :math:`= \lambda`), with
+    of the module docstring, :obj:`weight` :math:`= \lambda`; :obj:`prox`
+    adds :math:`\mu \|\mathbf{e}' - \mathbf{e}\|^2 / \|\mathbf{e}\|^2`), with
     :obj:`steps` Adam steps of size :obj:`lr` times the rows' mean norm.
     Entities outside :obj:`affected` keep their rows. With :obj:`free`
     (boolean ``[A]``) only those rows move. Returns the new rows.
@@ -171,6 +173,7 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     both = torch.cat([targets, anchor])
     spread = float(both.std().clamp(min=1e-6)) if both.numel() > 1 else 1.0
     use_anchor = anchor.numel() > 0 and weight > 0
+    start = rows.detach().clone()
     for _ in range(int(steps)):
         reps = scorer.represent(param)
         head = torch.where(h_own, reps[hp], fixed_h)
@@ -180,6 +183,9 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
         if use_anchor:
             loss = loss + weight * ((score[num_forget:] - anchor) /
                                     spread).pow(2).mean()
+        if prox > 0:  # stay near the start, in units of the rows' norm
+            loss = loss + prox * ((param - start) / scale).pow(2).sum(-1
+                                                                      ).mean()
         opt.zero_grad()
         loss.backward()
         if mask is not None:

@@ -117,7 +117,9 @@ class MetaEUConfig:
             the retained triples' scores. (default: :obj:`1.0`)
         calibrate_max_edges (int, optional): Retained triples per affected
             entity (a seeded sample) that anchor its scores (:obj:`None`:
-            all). (default: :obj:`64`)
+            all; 0: none). (default: :obj:`64`)
+        calibrate_prox (float): :math:`\mu`, the weight of staying near the
+            starting rows (relative squared distance). (default: :obj:`0`)
         forget_weight (float): Weight of the forgetting objective in
             meta-training: pseudo-forgotten triples scored with generated
             rows are pulled to their relation's typical unseen score. Off
@@ -163,6 +165,7 @@ class MetaEUConfig:
     calibrate_lr: float = 0.01
     calibrate_weight: float = 1.0
     calibrate_max_edges: Optional[int] = 64
+    calibrate_prox: float = 0.0
     forget_weight: float = 0.0
     leave_k_out_step: float = 2.0
     seed: int = 0

@@ -298,13 +298,16 @@ class Unlearning:
             # A seeded sample of each entity's retained triples anchors it.
             keep = self._cap_edges(hood.edge_index, hood.affected_mask,
                                    c.calibrate_max_edges,
-                                   torch.Generator().manual_seed(c.seed))
+                                   torch.Generator().manual_seed(c.seed)) \
+                if c.calibrate_max_edges != 0 else torch.zeros(
+                    hood.edge_type.numel(), dtype=torch.bool)
             nb = torch.stack([hood.edge_index_global[0], hood.edge_type,
                               hood.edge_index_global[1]], 1)[keep].to(dev)
             anchor = triple_scores(current, None, nb, before)
         return calibrate(scorer, affected.to(dev), rows, f, targets, nb,
                          anchor, steps=c.calibrate_steps, lr=c.calibrate_lr,
-                         weight=c.calibrate_weight, free=free)
+                         weight=c.calibrate_weight, free=free,
+                         prox=c.calibrate_prox)
 
     @staticmethod
     def _cap_edges(edge_index: Tensor, affected: Tensor, cap: Optional[int],
