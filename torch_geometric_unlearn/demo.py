@@ -283,4 +283,4 @@ def rec_demo(seed: int = 0) -> Dict[str, Any]:
                 num_shards=cfg.num_shards, rows=rows, exact=exact)
 
 
-__all__ = ['KGDemo', 'rec_demo', 'SECONDS_OF']
+__all__ = ['KGDemo', 'rec_demo', 'kg_json', 'SECONDS_OF']

@@ -59,3 +59,19 @@ def test_demo_options_are_checked_at_parse_time(capsys, monkeypatch, option,
     assert main(['demo', option, value]) == 2
     assert capsys.readouterr().err.splitlines()[-1] == \
         f"error: argument {option}: must be {words} (got '{value}')"
+
+
+def test_demo_out_writes_the_side_by_side_json(tmp_path, capsys):
+    import json
+    out = str(tmp_path / 'demo.json')
+    assert main(['demo', '--data', 'synthetic-tiny', '--epochs', '2',
+                 '--episodes', '2', '--refine-steps', '1', '--no-rec',
+                 '--out', out]) == 0
+    text = capsys.readouterr().out
+    kg = json.load(open(out))['kg']
+    assert set(kg) == {'original', 'retrained', 'metaeu', 'metaeu_ft'}
+    for row in kg.values():
+        assert set(row) == {'test_mrr', 'forget_mrr', 'seconds'}
+        assert 0 <= row['test_mrr'] <= 1 and row['seconds'] > 0
+    assert f"{kg['metaeu']['test_mrr']:.4f}" in text
+    assert 'meta-training once plus this request' in text
