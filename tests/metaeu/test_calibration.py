@@ -148,3 +148,17 @@ def test_the_learning_free_references(setup):
     same = MetaEU(model, kg, progress=False, mode='regenerate').unlearn(rows)
     assert torch.equal(nm.model.node_emb.weight, same.model.node_emb.weight)
     assert nm.record.method == 'neighbour_mean'
+
+
+def test_refinement_with_nothing_retained_around_the_request():
+    # Entities 0 and 1 share their only triple; forgetting it leaves them
+    # nothing retained, and refinement has nothing to step on.
+    from torch_geometric.data import Data
+    edges = torch.tensor([[0, 2, 3, 4, 5, 2], [1, 3, 4, 5, 2, 4]])
+    data = Data(edge_index=edges, edge_type=torch.zeros(6, dtype=torch.long),
+                num_nodes=6, num_relations=1)
+    model = load_kge_model('transe', 6, 1, 4)
+    meu = MetaEU(model, data, progress=False)
+    res = meu.unlearn(torch.tensor([[0, 0, 1]]), refine_steps=3)
+    assert res.record.affected.tolist() == [0, 1]
+    assert torch.isfinite(res.model.node_emb.weight).all()

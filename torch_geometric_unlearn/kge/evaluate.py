@@ -34,7 +34,7 @@ from torch_geometric.data import Data
 from torch_geometric.nn.kge import KGEModel
 from tqdm import tqdm
 
-from ..datasets.kg import check_kg, to_triples, triple_keys
+from ..datasets.kg import check_kg, isin_sorted, to_triples, triple_keys
 from ..utils.fingerprint import check_finite
 from .scoring import get_scorer, thread_pool
 
@@ -165,11 +165,7 @@ class _GroupIndex:
 
     def contains(self, keys: Tensor) -> Tensor:
         r"""Membership of the given keys, boolean ``[B]``."""
-        if self.keys.numel() == 0:
-            return torch.zeros_like(keys, dtype=torch.bool)
-        pos = torch.searchsorted(self.keys, keys)
-        pos = pos.clamp_(max=self.keys.numel() - 1)
-        return self.keys[pos] == keys
+        return isin_sorted(keys, self.keys)
 
 
 class TripleFilter:

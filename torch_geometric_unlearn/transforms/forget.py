@@ -113,7 +113,11 @@ def affected_entities(forget_edge_index: Tensor, retain_edge_index: Tensor,
     return mask
 
 
-class _ForgetBase(BaseTransform):
+class ForgetBase(BaseTransform):
+    r"""The shared part of the deletion transforms: subclasses give the
+    boolean ``[E]`` mask of the triples to forget (:meth:`_forget_mask`);
+    this class splits the graph and marks the affected entities (expanded
+    by :obj:`num_hops` hops over the retained graph)."""
     def __init__(self, num_hops: int = 0) -> None:
         if int(num_hops) < 0:
             raise ValueError(f"'num_hops' must be >= 0 (got {num_hops})")
@@ -147,7 +151,7 @@ class _ForgetBase(BaseTransform):
         return out
 
 
-class ForgetTriples(_ForgetBase):
+class ForgetTriples(ForgetBase):
     r"""Forgets a given set of triples (the request of MetaEU, `"Learn to
     Unlearn: Meta-Learning-Based Knowledge Graph Embedding Unlearning"
     <https://arxiv.org/abs/2412.00881>`_).
@@ -240,7 +244,7 @@ class ForgetTriples(_ForgetBase):
                 f'num_hops={self.num_hops})')
 
 
-class ForgetEntity(_ForgetBase):
+class ForgetEntity(ForgetBase):
     r"""Forgets entities: every triple in which one of them is the head or
     the tail.
 
@@ -268,7 +272,7 @@ class ForgetEntity(_ForgetBase):
                 f'{self.entities.numel()}, num_hops={self.num_hops})')
 
 
-class ForgetRelation(_ForgetBase):
+class ForgetRelation(ForgetBase):
     r"""Forgets relations: every triple of the given relation types.
 
     Args:

@@ -9,7 +9,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from ..datasets.kg import check_kg
-from .forget import _ForgetBase
+from .forget import ForgetBase
 
 
 def sample_forget_set(data: Data, ratio: Optional[float] = None,
@@ -90,7 +90,7 @@ def sample_forget_set(data: Data, ratio: Optional[float] = None,
     return ids.sort().values
 
 
-class RandomForget(_ForgetBase):
+class RandomForget(ForgetBase):
     r"""Forgets a seeded random fraction of the triples, keeping every entity
     and relation in the retained graph (see :func:`sample_forget_set`).
 
