@@ -162,3 +162,32 @@ def test_refinement_with_nothing_retained_around_the_request():
     res = meu.unlearn(torch.tensor([[0, 0, 1]]), refine_steps=3)
     assert res.record.affected.tolist() == [0, 1]
     assert torch.isfinite(res.model.node_emb.weight).all()
+
+
+def test_the_newton_solver_meets_the_targets_to_first_order(setup):
+    from torch_geometric_unlearn.metaeu.calibration import calibrate_newton
+    kg, model = setup
+    sc = get_scorer(model)
+    rows = to_triples(kg.train)
+    forget = rows[:6]
+    affected = torch.unique(forget[:, [0, 2]])
+    nb = rows[6:400]
+    nb = nb[torch.isin(nb[:, 0], affected) | torch.isin(nb[:, 2], affected)]
+    with torch.no_grad():
+        reps = sc.represent(sc.param_rows(torch.arange(kg.num_entities)))
+        s_f = triple_scores(sc, reps, forget)
+        anchor = triple_scores(sc, reps, nb)
+    targets = s_f - 1.0  # ask each forgotten triple to drop by one unit
+    new = calibrate_newton(sc, affected, reps[affected], forget, targets, nb,
+                           anchor, iterations=4)
+    moved = reps.clone()
+    moved[affected] = new
+    after_f = triple_scores(sc, moved, forget)
+    after_n = triple_scores(sc, moved, nb)
+    assert torch.allclose(after_f, targets, atol=0.05)
+    assert (after_n - anchor).abs().max() < 0.05
+    meu = MetaEU(model, kg, progress=False, calibrate_solver='newton')
+    res = meu.unlearn(rows[:20])
+    assert torch.isfinite(res.model.node_emb.weight).all()
+    with pytest.raises(ValueError, match='calibrate_solver'):
+        MetaEU(model, kg, progress=False, calibrate_solver='sgd')

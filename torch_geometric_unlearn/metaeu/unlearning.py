@@ -16,7 +16,7 @@ from torch_geometric.data import Data
 
 from ..kge.scoring import KGEScorer, get_scorer
 from ..unlearner import UnlearningRecord, UnlearningResult
-from .calibration import calibrate, triple_scores
+from .calibration import calibrate, calibrate_newton, triple_scores
 from .config import REFINE_LR
 
 __all__ = ['Unlearning', 'Neighbourhood']
@@ -304,6 +304,11 @@ class Unlearning:
             nb = torch.stack([hood.edge_index_global[0], hood.edge_type,
                               hood.edge_index_global[1]], 1)[keep].to(dev)
             anchor = triple_scores(current, None, nb, before)
+        if c.calibrate_solver == 'newton':
+            return calibrate_newton(scorer, affected.to(dev), rows, f,
+                                    targets, nb, anchor,
+                                    iterations=c.newton_iterations,
+                                    free=free)
         return calibrate(scorer, affected.to(dev), rows, f, targets, nb,
                          anchor, steps=c.calibrate_steps, lr=c.calibrate_lr,
                          weight=c.calibrate_weight, free=free,
