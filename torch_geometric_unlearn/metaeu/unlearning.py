@@ -137,18 +137,23 @@ class Unlearning:
         flags = self._freeze(target)
         try:
             dev = scorer.device
-            rows = self._generate_rows(scorer, hood, ensemble)
             kept = None
             if mode == 'correct':
                 # Entities that keep retained triples start from their
-                # trained rows; the others keep their generated rows.
+                # trained rows; the others get generated rows (and when
+                # every affected entity keeps some, no generator pass runs).
                 kept = torch.bincount(hood.edge_index_global.reshape(-1),
                                       minlength=self.data.num_nodes
                                       )[affected] > 0
                 with torch.no_grad():
-                    trained = scorer.represent(scorer.param_rows(
+                    rows = scorer.represent(scorer.param_rows(
                         affected.to(dev)))
-                rows = torch.where(kept.to(dev)[:, None], trained, rows)
+                if not bool(kept.all()):
+                    rows = torch.where(kept.to(dev)[:, None], rows,
+                                       self._generate_rows(scorer, hood,
+                                                           ensemble))
+            else:
+                rows = self._generate_rows(scorer, hood, ensemble)
             clock.lap('generate')
             if refine > 0 and hood.edge_type.numel() > 0:
                 rows = self._refine(scorer, affected.to(dev), rows,
