@@ -191,3 +191,19 @@ def test_the_newton_solver_meets_the_targets_to_first_order(setup):
     assert torch.isfinite(res.model.node_emb.weight).all()
     with pytest.raises(ValueError, match='calibrate_solver'):
         MetaEU(model, kg, progress=False, calibrate_solver='sgd')
+
+
+def test_triples_of_a_deleted_entity_get_no_unseen_target(setup):
+    # A model retrained without an entity scores its triples like those of
+    # an unknown entity, not like unseen triples: the calibration leaves
+    # them alone, so the neighbours keep their trained rows.
+    kg, model = setup
+    rows = to_triples(kg.train)
+    e = int(rows[0, 0])
+    res = MetaEU(model, kg, progress=False).unlearn(entities=[e])
+    others = res.record.affected[res.record.affected != e]
+    assert others.numel() > 0
+    assert torch.equal(res.model.node_emb.weight[others],
+                       model.node_emb.weight[others])
+    assert not torch.equal(res.model.node_emb.weight[e],
+                           model.node_emb.weight[e])

@@ -294,6 +294,15 @@ class Unlearning:
         reference = self.score_reference()
         dev = scorer.device
         current = get_scorer(self.model)  # the model before this request
+        # A forgotten triple of an entity with nothing retained (rebuilt
+        # from its neighbours) has no unseen-triple target: a model retrained
+        # without the entity scores it like a triple of an unknown entity.
+        pos = torch.full((self.data.num_nodes, ), -1, dtype=torch.long)
+        pos[affected] = torch.arange(affected.numel())
+        both_kept = free[pos[forget[:, 0]]] & free[pos[forget[:, 2]]]
+        forget = forget[both_kept]
+        if forget.numel() == 0:
+            return rows
         with torch.no_grad():
             def before(i):
                 return current.represent(current.param_rows(i))
