@@ -207,3 +207,32 @@ def test_triples_of_a_deleted_entity_get_no_unseen_target(setup):
                        model.node_emb.weight[others])
     assert not torch.equal(res.model.node_emb.weight[e],
                            model.node_emb.weight[e])
+
+
+def test_a_reference_without_linked_pairs_gives_them_no_target(setup):
+    kg, model = setup
+    rows = to_triples(kg.train)
+    n = kg.num_entities
+    pairs = set((rows[:, 0] * n + rows[:, 2]).tolist()) | \
+        set((rows[:, 2] * n + rows[:, 0]).tolist())
+    valid = to_triples(kg.valid)
+    linked = torch.tensor([int(h) * n + int(t) in pairs
+                           for h, _, t in valid.tolist()])
+    sc = get_scorer(model)
+    ref = ScoreReference(sc, rows, valid[~linked], kg.num_relations)
+    assert ref.linked_share == 0.0
+    assert ScoreReference(sc, rows, valid[linked],
+                          kg.num_relations).linked_share == 1.0
+    # Forgotten triples whose entities another retained triple links.
+    keys = rows[:, 0] * n + rows[:, 2]
+    rev = rows[:, 2] * n + rows[:, 0]
+    twice = torch.isin(keys, rev) | (torch.bincount(
+        torch.unique(keys, return_inverse=True)[1])[
+            torch.unique(keys, return_inverse=True)[1]] > 1)
+    request = rows[twice][:5]
+    meu = MetaEU(model, kg, progress=False, reference=valid[~linked])
+    res = meu.unlearn(request)
+    assert torch.equal(res.model.node_emb.weight, model.node_emb.weight)
+    with_links = MetaEU(model, kg, progress=False).unlearn(request)
+    assert not torch.equal(with_links.model.node_emb.weight,
+                           model.node_emb.weight)

@@ -64,6 +64,16 @@ class ScoreReference:
     def __init__(self, scorer: KGEScorer, train: Tensor, unseen: Tensor,
                  num_relations: int, max_per_relation: int = 4096,
                  min_unseen: int = 10) -> None:
+        n = int(scorer.model.num_nodes)
+        pairs = torch.unique(torch.cat([train[:, 0] * n + train[:, 2],
+                                        train[:, 2] * n + train[:, 0]]))
+        #: Share of the unseen triples whose two entities are linked by a
+        #: training triple. Some splits exclude such triples by design
+        #: (FB15k-237's valid / test), so they cannot serve as the target
+        #: of a forgotten triple whose entities stay linked.
+        self.linked_share = float(torch.isin(
+            unseen[:, 0] * n + unseen[:, 2], pairs).float().mean()) \
+            if unseen.numel() else 0.0
         if unseen.numel() == 0:
             raise ValueError('the score reference needs unseen (validation) '
                              'triples')
@@ -121,6 +131,7 @@ class ScoreReference:
 
     def state_dict(self) -> Dict[str, object]:
         return dict(train=self.train, unseen=self.unseen,
+                    linked_share=self.linked_share,
                     pooled_train=self.pooled_train,
                     pooled_unseen=self.pooled_unseen,
                     num_relations=self.num_relations)

@@ -300,6 +300,13 @@ class Unlearning:
         pos = torch.full((self.data.num_nodes, ), -1, dtype=torch.long)
         pos[affected] = torch.arange(affected.numel())
         both_kept = free[pos[forget[:, 0]]] & free[pos[forget[:, 2]]]
+        if getattr(reference, 'linked_share', 1.0) < 0.01:
+            # The reference holds no triple whose entities stay linked, so
+            # it gives no target for such a forgotten triple.
+            n = self.data.num_nodes
+            g = hood.edge_index_global
+            pairs = torch.cat([g[0] * n + g[1], g[1] * n + g[0]])
+            both_kept &= ~torch.isin(forget[:, 0] * n + forget[:, 2], pairs)
         forget = forget[both_kept]
         if forget.numel() == 0:
             return rows
