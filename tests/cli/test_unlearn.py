@@ -229,10 +229,6 @@ def test_files_that_do_not_belong_together_are_refused(
     (['--forget', 'short.tsv'], 'line 2: expected head, relation and tail'),
     (['--forget', 'unknown.tsv'], "line 1: unknown relation 'no_such'"),
     (['--forget', 'absent.tsv'], 'not in the training graph, e.g. (e0, '),
-    (['--ratio', '1.5'], "'ratio' must lie in (0, 1)"),
-    (['--ratio', '0.1', '--ensemble', '0'], '--ensemble must be positive'),
-    (['--ratio', '0.1', '--num-hops', '-1'],
-     '--num-hops must be non-negative'),
 ])
 def test_unlearn_errors(meta_trained, tmp_path, monkeypatch, args, message):
     kg = load_dataset(TINY)
@@ -261,3 +257,19 @@ def test_unlearn_wrong_metaeu(meta_trained, tmp_path):
                           meta_trained['ckpt'], '--ratio', '0.01', '--out',
                           str(tmp_path / 'x.pt')])
     assert rc == 2 and 'is not a saved MetaEU' in err
+
+
+@pytest.mark.parametrize('args,message', [
+    (['--ratio', '1.5'], "argument --ratio: must be a number in (0, 1)"),
+    (['--ratio', '0.1', '--ensemble', '0'],
+     'argument --ensemble: must be a positive integer'),
+    (['--ratio', '0.1', '--num-hops', '-1'],
+     'argument --num-hops: must be a non-negative integer'),
+    (['--ratio', '0.1', '--device', 'bogus'], 'argument --device'),
+])
+def test_unlearn_options_are_checked_at_parse_time(meta_trained, tmp_path,
+                                                   args, message):
+    out = str(tmp_path / 'new.pt')
+    rc, _, err = _unlearn(meta_trained, *args, '--out', out)
+    assert rc == 2 and message in err.splitlines()[-1], err
+    assert not osp.exists(out)

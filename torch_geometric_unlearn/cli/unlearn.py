@@ -11,7 +11,8 @@ import pickle
 from ..datasets import (KGDataset, check_forget_request,
                         load_checkpoint_and_data, lookup_name_or_id,
                         read_forget_file, to_triples)
-from .common import CLIError, DATA_HELP, check_options, user_input
+from .common import (CLIError, DATA_HELP, check_options, device, fraction,
+                     non_negative_int, positive_int, user_input)
 
 
 def add_parser(sub) -> None:
@@ -28,7 +29,7 @@ def add_parser(sub) -> None:
     p.add_argument('--forget', metavar='FILE',
                    help='triples to forget, one "head relation tail" per '
                    'line (tab- or space-separated names; ids with --ids)')
-    p.add_argument('--ratio', type=float, metavar='R',
+    p.add_argument('--ratio', type=fraction, metavar='R',
                    help='forget a random share R of the training triples '
                    '(no entity or relation lost; seeded by --seed)')
     p.add_argument('--entity', action='append', metavar='NAME_OR_ID',
@@ -37,20 +38,20 @@ def add_parser(sub) -> None:
                    help='forget every triple of this relation (repeatable)')
     p.add_argument('--ids', action='store_true',
                    help='--forget, --entity and --relation give integer ids')
-    p.add_argument('--num-hops', type=int,
+    p.add_argument('--num-hops', type=non_negative_int,
                    help='expand the affected entities by this many hops')
-    p.add_argument('--ensemble', type=int,
+    p.add_argument('--ensemble', type=positive_int,
                    help='average K generator passes with support dropout')
-    p.add_argument('--refine-steps', type=int,
+    p.add_argument('--refine-steps', type=non_negative_int,
                    help='MetaEU-FT: Adam steps on the regenerated rows')
     p.add_argument('--evaluate', action='store_true',
                    help='also rank test and forget triples with the original '
                    'and the unlearned model (filter = retained + valid + '
                    'test)')
-    p.add_argument('--batch-size', type=int, default=512,
+    p.add_argument('--batch-size', type=positive_int, default=512,
                    help='evaluation batch size')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--device', default='cpu')
+    p.add_argument('--seed', type=non_negative_int, default=0)
+    p.add_argument('--device', type=device, default='cpu')
     p.add_argument('--out', required=True, metavar='NEW_CKPT')
     p.add_argument('--report', metavar='REPORT.json',
                    help='default: NEW_CKPT with a .json suffix')
