@@ -61,8 +61,10 @@ def test_early_stopping_keeps_best(kg):
     hist = trainer.fit(kg.train, kg.valid)
     mrrs = [h['valid_mrr'] for h in hist if 'valid_mrr' in h]
     assert trainer.best_mrr == max(mrrs)
-    if len(hist) < 40:  # stopped early: the last `patience` rounds were worse
-        assert max(mrrs[-2:]) <= max(mrrs[:-2])
+    # lr 5e-2 overfits the small graph, so training stops early: the last
+    # `patience` rounds were worse than the best.
+    assert len(hist) < 40
+    assert max(mrrs[-2:]) <= max(mrrs[:-2])
     # The model holds the best state, not the last one.
     filt = [kg.train, kg.valid]
     vt = trainer._valid_triples
