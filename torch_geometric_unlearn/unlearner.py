@@ -170,7 +170,14 @@ def as_graph(data: Union[Data, KGDataset]) -> Data:
     :obj:`num_relations` (a dataset's :obj:`train` split is used)."""
     if isinstance(data, KGDataset):
         data = data.train
-    check_kg(data)
+    if isinstance(data, Data) and 'num_relations' not in data:
+        # PyG's own KG datasets (FB15k_237, ...) carry no num_relations;
+        # the Unlearner takes the model's. Check the rest.
+        check_kg(Data(edge_index=getattr(data, 'edge_index', None),
+                      edge_type=getattr(data, 'edge_type', None),
+                      num_relations=0))
+    else:
+        check_kg(data)
     return Data(edge_index=data.edge_index, edge_type=data.edge_type,
                 num_nodes=int(data.num_nodes),
                 num_relations=int(data.num_relations)

@@ -10,7 +10,7 @@ from torch_geometric.data import Data
 from ..datasets.kg import KGDataset
 from ..kge.scoring import load_kge_model
 from ..kge.trainer import (KGETrainer, TrainConfig, default_train_config,
-                           model_kwargs_of)
+                           make_optimizer, model_kwargs_of)
 from ..unlearner import Unlearner, register_method
 
 
@@ -142,7 +142,7 @@ class GradientAscent(Unlearner):
         dev = next(model.parameters()).device
         trainer = KGETrainer(model, copy.deepcopy(self.config),
                              progress=False)
-        opt = torch.optim.Adam(model.parameters(), lr=self.lr)
+        opt = make_optimizer(model, 'adam', self.lr)
         g = torch.Generator().manual_seed(self.seed)
         rh, rr, rt = retained.edge_index[0], retained.edge_type, \
             retained.edge_index[1]

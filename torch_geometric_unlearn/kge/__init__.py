@@ -11,7 +11,8 @@ from .losses import (margin_loss, bce_loss, softmax_loss,
 from .trainer import (TrainConfig, KGETrainer, RECIPES, recipe,
                       default_train_config, model_kwargs_of, fingerprint,
                       save_checkpoint,
-                      load_checkpoint, model_from_checkpoint)
+                      load_checkpoint, model_from_checkpoint,
+                      make_optimizer)
 from .evaluate import (TripleFilter, LinkPredictionEvaluator, evaluate,
                        rank_metrics, rank_against_negatives, combine_ranks,
                        as_triples)
@@ -54,4 +55,5 @@ __all__ = [
     'save_checkpoint',
     'load_checkpoint',
     'model_from_checkpoint',
+    'make_optimizer',
 ]

@@ -81,6 +81,12 @@ def as_triples(triples: TripleLike, num_nodes: int, num_relations: int,
         device = parts[0].device
         return torch.cat([p.to(device) for p in parts], dim=0)
     if isinstance(triples, Data):
+        if getattr(triples, 'num_relations', None) is None:
+            # PyG's own KG datasets (FB15k_237, WordNet18RR) carry no
+            # 'num_relations': the given one bounds the ids (checked below).
+            triples = Data(edge_index=getattr(triples, 'edge_index', None),
+                           edge_type=getattr(triples, 'edge_type', None),
+                           num_relations=int(num_relations))
         try:
             check_kg(triples, name)
         except TypeError as e:  # pragma: no cover

@@ -29,6 +29,43 @@ OPTIMIZERS = {
 }
 
 
+def make_optimizer(model: torch.nn.Module, name: str, lr: float,
+                   weight_decay: float = 0.0) -> torch.optim.Optimizer:
+    r"""The optimiser :obj:`name` (:obj:`"adam"`, :obj:`"adagrad"` or
+    :obj:`"sgd"`) over :obj:`model`'s parameters.
+
+    A PyG KGE model built with :obj:`sparse=True` has sparse gradients,
+    which :class:`torch.optim.Adam` refuses: :obj:`"adam"` then gives
+    :class:`torch.optim.SparseAdam` (Adagrad and SGD take sparse gradients
+    as they are). Sparse gradients admit no weight decay.
+
+    Raises:
+        ValueError: For an unknown name, weight decay with sparse
+            gradients, or a model mixing sparse and dense parameters under
+            :obj:`"adam"`.
+    """
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer '{name}' (choose from "
+                         f"{', '.join(OPTIMIZERS)})")
+    params = list(model.parameters())
+    sparse = {id(m.weight) for m in model.modules()
+              if isinstance(m, torch.nn.Embedding) and m.sparse}
+    if not sparse:
+        return OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay)
+    if weight_decay:
+        raise ValueError(f'the model has sparse embeddings (sparse=True), '
+                         f'whose gradients admit no weight decay (got '
+                         f'weight_decay={weight_decay}): set it to 0 or '
+                         f'build the model with sparse=False')
+    if name != 'adam':
+        return OPTIMIZERS[name](params, lr=lr)
+    if any(id(p) not in sparse for p in params):
+        raise ValueError("'adam' over a model mixing sparse and dense "
+                         "parameters is not supported: use 'adagrad' or "
+                         "'sgd', or build the model with sparse=False")
+    return torch.optim.SparseAdam(params, lr=lr)
+
+
 @dataclass
 class TrainConfig:
     r"""Hyper-parameters of :class:`KGETrainer` (all JSON-able).
@@ -213,9 +250,8 @@ class KGETrainer:
         self.config = config or TrainConfig()
         self.progress = progress
         cfg = self.config
-        opt_cls = OPTIMIZERS[cfg.optimizer]
-        self.optimizer = opt_cls(model.parameters(), lr=cfg.lr,
-                                 weight_decay=cfg.weight_decay)
+        self.optimizer = make_optimizer(model, cfg.optimizer, cfg.lr,
+                                        cfg.weight_decay)
         self.history: List[Dict[str, float]] = []
         self.epoch = 0
         self.best_state: Optional[Dict[str, Tensor]] = None
@@ -544,4 +580,5 @@ def load_checkpoint(path: str, map_location='cpu') -> Dict[str, Any]:
 
 __all__ = ['TrainConfig', 'KGETrainer', 'RECIPES', 'recipe',
            'default_train_config', 'model_kwargs_of', 'fingerprint',
-           'save_checkpoint', 'load_checkpoint', 'model_from_checkpoint']
+           'save_checkpoint', 'load_checkpoint', 'model_from_checkpoint',
+           'make_optimizer']
