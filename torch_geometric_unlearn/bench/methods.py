@@ -29,7 +29,8 @@ __all__ = ['METHODS', 'parse_methods', 'method_class', 'MethodContext',
 
 #: The methods, in the order they run (``retrain`` first: the reference).
 METHODS = ('retrain', 'metaeu', 'leave_k_out', 'neighbour_mean', 'finetune',
-           'gradient_ascent', 'distill', 'gnndelete', 'ssd', 'sisa')
+           'gradient_ascent', 'distill', 'gnndelete', 'ssd', 'influence',
+           'sisa')
 
 
 def parse_methods(spec: str) -> List[str]:
@@ -129,6 +130,7 @@ def build_method(name: str, ctx: MethodContext) -> Tuple[Any, float]:
         'distill': dict(seed=seed),
         'gnndelete': dict(seed=seed),
         'ssd': dict(config=cfg, seed=seed),
+        'influence': dict(config=cfg, seed=seed),
     }
     kw = dict(defaults.get(name, {}))
     kw.update(opts)

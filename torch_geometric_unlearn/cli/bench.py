@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
     p.add_argument('--methods', default='metaeu,finetune,gradient_ascent',
                    help='comma-separated subset of retrain, metaeu, '
                    'leave_k_out, neighbour_mean, finetune, gradient_ascent, '
-                   'distill, gnndelete, ssd, sisa, or "all"')
+                   'distill, gnndelete, ssd, influence, sisa, or "all"')
     group = p.add_mutually_exclusive_group()
     group.add_argument('--forget-ratio', type=fraction)
     group.add_argument('--forget-entities', type=positive_int,
