@@ -1,16 +1,19 @@
 r"""SISA: exact unlearning by sharded training."""
 import copy
-from typing import List, Optional, Union
+from typing import Dict, List, Optional, Union
 
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
 from ..datasets.kg import KGDataset
+from ..distributed import is_distributed, owned_shards, share_states
 from ..kge.scoring import ForwardScorer, get_scorer, register_scorer
 from ..kge.trainer import KGETrainer, TrainConfig, default_train_config
 from ..unlearner import Unlearner, register_method
 from .simple import fresh_like
+
+__all__ = ['ShardEnsemble', 'ShardEnsembleScorer', 'SISA']
 
 
 class ShardEnsemble(torch.nn.Module):
@@ -73,6 +76,11 @@ class SISA(Unlearner):
     same seed, only the shards holding a forgotten triple, so the result is
     exactly the model that never saw them.
 
+    Under ``torchrun`` (:mod:`torch_geometric_unlearn.distributed`) shard
+    :math:`s` trains on rank :math:`s \bmod W` only and the trained shards
+    are shared with every rank, bit for bit; every rank must call
+    :meth:`fit` and :meth:`unlearn` with the same arguments.
+
     Call :meth:`fit` once before unlearning.
 
     Args:
@@ -119,9 +127,33 @@ class SISA(Unlearner):
             self.shard_data(s, data))
         return m.eval()
 
+    def train_shards(self, shards, data: Optional[Data] = None
+                     ) -> Dict[int, torch.nn.Module]:
+        r"""Trains :obj:`shards` from scratch (on :obj:`data`, by default
+        :attr:`data`) and returns ``{shard: model}``. Under ``torchrun``
+        each shard trains on its owner rank
+        (:func:`~torch_geometric_unlearn.distributed.shard_owner`) and the
+        states are shared, so every rank returns every shard."""
+        shards = [int(s) for s in shards]
+        local = {s: self.train_shard(s, data) for s in owned_shards(shards)}
+        if not is_distributed():
+            return local
+        states = share_states({s: m.state_dict() for s, m in local.items()},
+                              shards)
+        out = {}
+        for s in shards:
+            if s in local:
+                out[s] = local[s]
+                continue
+            m = fresh_like(self.base, self.model_name, self.seed + s)
+            m.load_state_dict(states[s])
+            out[s] = m.eval()
+        return out
+
     def fit(self) -> ShardEnsemble:
         r"""Trains every shard; :attr:`model` becomes the ensemble."""
-        self.model = ShardEnsemble([self.train_shard(s)
+        trained = self.train_shards(range(self.num_shards))
+        self.model = ShardEnsemble([trained[s]
                                     for s in range(self.num_shards)])
         self.fitted = True
         return self.model
@@ -131,8 +163,8 @@ class SISA(Unlearner):
         if not self.fitted:
             raise RuntimeError('call SISA.fit() before unlearning')
         touched = torch.unique(self.data.shard[self.forget_ids])
-        for s in touched.tolist():
-            model.shards[s] = self.train_shard(s, retained)
+        for s, m in self.train_shards(touched.tolist(), retained).items():
+            model.shards[s] = m
         self.last_retrained = touched
         return model
 

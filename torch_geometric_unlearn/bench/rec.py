@@ -9,7 +9,7 @@ result is a JSON-able dict (schema version :data:`REC_SCHEMA`)::
     {"schema": "torch_geometric_unlearn.rec_bench/1",
      "dataset": str, "model": str, "seed": int, "dim": int, "epochs": int,
      "num_shards": int, "device": str, "merge_valid": bool,
-     "config": {...EEMUConfig...},
+     "world_size": int, "config": {...EEMUConfig...},
      "requests": {"users": [int], "interactions": int},
      "methods": {NAME: {"before": M, "after": M, "fit_seconds": float,
                         "request_seconds": [float], "request_mean": float,
@@ -17,6 +17,8 @@ result is a JSON-able dict (schema version :data:`REC_SCHEMA`)::
                         "exact": bool,
                         "exact_check": {"checked": bool, "equal": bool,
                                         "seconds": float} | null,
+                        "shard_hashes": {"before": [str],
+                                         "after": [str]} | null,
                         "peak_mb": float}}}
 
 with ``M = {"recall@20", "ndcg@20", "hr@10", "ndcg@10"}`` (full ranking of
@@ -28,6 +30,17 @@ The exactness check of a sharded method trains every retrained shard again,
 from scratch, on its retained interactions (what a fresh model trained on
 the retained data would hold there) and compares parameters bit for bit;
 the untouched shards are compared with their state before the requests.
+``shard_hashes`` are the SHA-256 of every shard's parameters after
+training and after the requests (equal across runs that trained the same
+shards).
+
+Under ``torchrun`` (``world_size`` > 1, see
+:mod:`torch_geometric_unlearn.distributed`) the sharded methods train
+their shards on separate ranks (shard :math:`s` on rank :math:`s \bmod
+W`), each rank retrains the touched shards it owns and checks them, and
+rank 0 evaluates; the unsharded methods run on rank 0 alone, after the
+sharded ones. Every rank must call :func:`run_rec_bench` with the same
+arguments; it returns the result on rank 0 and :obj:`None` elsewhere.
 """
 from __future__ import annotations
 
@@ -38,7 +51,10 @@ from typing import Any, Callable, Dict, List, Optional
 
 import torch
 
+from ..distributed import (all_gather, get_world_size, is_distributed,
+                           is_main_process, owned_shards)
 from ..rec.eemu import REC_METHODS, EEMUConfig, ShardedRecUnlearner
+from ..utils.fingerprint import model_hash
 from ..rec.evaluate import ranking_metrics
 from .memory import peak_mb, peak_reset
 from .report import markdown_table, stdout_log
@@ -83,12 +99,17 @@ def _exact_check(method: ShardedRecUnlearner,
         s = int(key.split('.', 1)[0])
         if s not in touched:
             equal &= torch.equal(value, before[key])
-    for s in touched:
+    for s in owned_shards(touched):  # every shard on one rank: its owner
         fresh = method.build_shard(s, method.shard_edges(s)).state_dict()
         for key, value in method.shards[s].state_dict().items():
             equal &= torch.equal(value, fresh[key])
+    equal = all(all_gather(bool(equal)))
     return dict(checked=True, equal=bool(equal),
                 seconds=time.perf_counter() - start)
+
+
+def _shard_hashes(method: ShardedRecUnlearner) -> List[str]:
+    return [model_hash(m) for m in method.shards]
 
 
 def run_rec_bench(dataset, methods: Optional[List[str]] = None,
@@ -141,10 +162,21 @@ def run_rec_bench(dataset, methods: Optional[List[str]] = None,
     result: Dict[str, Any] = dict(
         schema=REC_SCHEMA, dataset=dataset.name, model=model, seed=seed,
         dim=dim, epochs=epochs, num_shards=num_shards, device=device,
-        merge_valid=bool(merge_valid), config=cfg.to_dict(),
+        merge_valid=bool(merge_valid), world_size=get_world_size(),
+        config=cfg.to_dict(),
         requests=dict(users=users, interactions=n_inter), methods={})
-    for name in methods:
+    main = is_main_process()
+    if not main:
+        log = _silent
+    order = methods
+    if is_distributed():  # the collective work first, rank 0's after
+        order = sorted(methods, key=lambda n: not issubclass(
+            REC_METHODS[n], ShardedRecUnlearner))
+    for name in order:
         cls = REC_METHODS[name]
+        sharded = issubclass(cls, ShardedRecUnlearner)
+        if not main and not sharded:
+            continue
         kw = dict(finetune_epochs=finetune_epochs) if name == 'finetune' \
             else {}
         c = cfg if issubclass(cls, ShardedRecUnlearner) else copy.copy(cfg)
@@ -153,23 +185,29 @@ def run_rec_bench(dataset, methods: Optional[List[str]] = None,
         log(f'{name}: training ({cfg.model}, {epochs} epochs)')
         peak_reset()
         m.fit(train)
-        before = _evaluate(m, dataset)
-        log(f"{name}: trained in {m.fit_seconds:.1f} s, recall@20 "
-            f"{before['recall@20']:.4f}")
+        before = None
+        if main:
+            before = _evaluate(m, dataset)
+            log(f"{name}: trained in {m.fit_seconds:.1f} s, recall@20 "
+                f"{before['recall@20']:.4f}")
         state = ({k: v.clone() for k, v in m.state_dict().items()}
-                 if isinstance(m, ShardedRecUnlearner) and exact_check
-                 else None)
+                 if sharded and exact_check else None)
+        hashes = dict(before=_shard_hashes(m)) if sharded else None
         seconds, shards = [], []
         for u in users:
             rec = m.unlearn(u)
             seconds.append(rec['seconds'])
             shards.append(rec['shards'] if 'shards' in rec else [])
         peak = peak_mb()
-        after = _evaluate(m, dataset)
+        if hashes is not None:
+            hashes['after'] = _shard_hashes(m)
         check = None
         if state is not None:
             touched = sorted({s for ss in shards for s in ss})
             check = _exact_check(m, state, touched)
+        if not main:
+            continue
+        after = _evaluate(m, dataset)
         mean = sum(seconds) / len(seconds)
         log(f"{name}: {len(users)} request(s), {mean:.2f} s each, "
             f"recall@20 after {after['recall@20']:.4f}"
@@ -179,13 +217,20 @@ def run_rec_bench(dataset, methods: Optional[List[str]] = None,
             before=before, after=after, fit_seconds=m.fit_seconds,
             request_seconds=seconds, request_mean=mean, speedup=None,
             shards_retrained=shards, exact=bool(m.exact),
-            exact_check=check, peak_mb=peak)
+            exact_check=check, shard_hashes=hashes, peak_mb=peak)
+    if not main:
+        return None
+    result['methods'] = {n: result['methods'][n] for n in methods}
     ref = result['methods'].get('retrain')
     if ref is not None:
         for e in result['methods'].values():
             e['speedup'] = ref['request_mean'] / max(e['request_mean'],
                                                      1e-9)
     return result
+
+
+def _silent(message: str) -> None:
+    r"""The log of the ranks other than 0."""
 
 
 def format_rec_table(result: Dict[str, Any]) -> str:

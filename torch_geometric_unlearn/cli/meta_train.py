@@ -1,6 +1,9 @@
 r"""``meta-train``: meta-train the MetaEU generator of a trained KGE
 checkpoint on simulated deletions (the KGE model stays frozen) and save
-it."""
+it. Under ``torchrun`` the meta-training is data-parallel over episodes
+(:mod:`torch_geometric_unlearn.distributed`): every rank samples its own
+episodes, the gradients are averaged, rank 0 validates, prints and writes
+the file."""
 from __future__ import annotations
 
 import argparse
@@ -43,6 +46,15 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    r"""Runs the command (inside the ``torchrun`` process group when
+    launched by ``torchrun``)."""
+    from ..distributed import distributed_session
+    with distributed_session(device=args.device):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..distributed import get_world_size, is_main_process, main_print
     from ..kge import model_name
     from ..metaeu import MetaEU, MetaEUConfig
 
@@ -59,12 +71,18 @@ def run(args: argparse.Namespace) -> int:
             hidden_channels=args.hidden, max_minutes=args.max_minutes,
             eval_every=args.eval_every, patience=args.patience,
             seed=args.seed, loss=args.loss)
-    meu = MetaEU(model, dataset, config, progress=not args.quiet)
-    print(f'meta-training MetaEU for {name} on {dataset.name} '
-          f'({dataset.train.num_edges:,} triples): {config.episodes} '
-          f'episodes, {config.loss} loss, lr {config.lr:g}, hidden '
-          f'{config.hidden_channels}', flush=True)
+    main = is_main_process()
+    world = get_world_size()
+    meu = MetaEU(model, dataset, config, progress=not args.quiet and main)
+    steps = f'{config.episodes} steps of {world} episodes (one per rank)' \
+        if world > 1 else f'{config.episodes} episodes'
+    main_print(f'meta-training MetaEU for {name} on {dataset.name} '
+               f'({dataset.train.num_edges:,} triples): {steps}, '
+               f'{config.loss} loss, lr {config.lr:g}, hidden '
+               f'{config.hidden_channels}')
     history = meu.fit(checkpoint=args.out)
+    if not main:  # rank 0 writes and reports
+        return 0
     meu.save(args.out)
     last = history[-1]['episode'] if history else config.episodes
     print(f'validation MRR {fit_summary(history)}')

@@ -97,9 +97,19 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    r"""Runs the command; under ``torchrun`` every rank trains its own
+    shards (:mod:`torch_geometric_unlearn.distributed`) and only rank 0
+    prints and writes files."""
+    from ..distributed import distributed_session
+    with distributed_session(device=args.device):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     # Imported here: a change in the bench harness breaks only this command.
     from ..bench import (format_rec_table, parse_rec_methods, plot_rec,
                          run_rec_bench)
+    from ..distributed import get_world_size, is_main_process
 
     with user_input(ValueError):  # unknown method names
         methods = parse_rec_methods(args.methods)
@@ -107,14 +117,21 @@ def run(args: argparse.Namespace) -> int:
     with user_input(ValueError):  # a file of the data set does not parse
         dataset = load_rec_dataset(args.data)
     check_rec_request(dataset, args)
+    main = is_main_process()
+    if main and get_world_size() > 1:
+        print(f'torch.distributed: {get_world_size()} ranks, shard s on '
+              f'rank s % {get_world_size()}', flush=True)
     result = run_rec_bench(
         dataset, methods, model=args.model, dim=args.dim,
         num_layers=args.layers, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, num_shards=args.shards,
         delete_users=args.delete_users, seed=args.seed,
         exact_check=not args.no_exact_check,
-        finetune_epochs=args.finetune_epochs, progress=args.progress,
+        finetune_epochs=args.finetune_epochs,
+        progress=args.progress and main,
         device=args.device, users_per_step=args.users_per_step,
         merge_valid=args.merge_valid,
         log=lambda msg: print(msg, flush=True))
+    if not main:  # rank 0 prints and writes
+        return 0
     return report(result, format_rec_table(result), plot_rec, args)

@@ -13,6 +13,8 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..datasets.kg import TripleSet
+from ..distributed import (all_reduce_gradients, broadcast_object,
+                           is_distributed, is_main_process, rank_seed)
 from ..kge.evaluate import rank_against_negatives
 from ..kge.scoring import KGEScorer, get_scorer
 from .calibration import triple_scores
@@ -159,10 +161,13 @@ class MetaTraining:
         flags = self._freeze(self.model)
         was_training = self.model.training
         self.model.eval()
+        parallel = is_distributed()
+        main = is_main_process()
         try:
             if self.reference_triples is not None:
                 self.score_reference()  # the forgetting objective's targets
-            g = torch.Generator().manual_seed(c.seed)
+            # Rank 0 draws the single-process stream; other ranks their own.
+            g = torch.Generator().manual_seed(rank_seed(c.seed))
             sampler = EpisodeSampler(self.data.edge_index, self.data.edge_type,
                                      self.data.num_nodes, c.episode_forget,
                                      c.max_edges, c.query_ratio,
@@ -176,50 +181,75 @@ class MetaTraining:
             start = time.perf_counter()
             best, best_state, bad = -math.inf, None, 0
             if val_eps and c.eval_every > 0:
-                self.generator.eval()
-                base_mrr = self._validate(scorer, val_eps, val_neg,
-                                          use_base=True)
-                mrr = self._validate(scorer, val_eps, val_neg)
-                self.history.append(dict(episode=0, val_mrr=mrr,
-                                         base_mrr=base_mrr, loss=math.nan,
-                                         seconds=0.0))
-                best = mrr
+                entry = None
+                if main:  # validation runs on rank 0 and is broadcast
+                    self.generator.eval()
+                    base_mrr = self._validate(scorer, val_eps, val_neg,
+                                              use_base=True)
+                    mrr = self._validate(scorer, val_eps, val_neg)
+                    entry = dict(episode=0, val_mrr=mrr, base_mrr=base_mrr,
+                                 loss=math.nan, seconds=0.0)
+                entry = broadcast_object(entry)
+                self.history.append(entry)
+                best = entry['val_mrr']
                 best_state = copy.deepcopy(self.generator.state_dict())
             bar = tqdm(range(1, total + 1), desc='meta-training',
-                       disable=not self.progress)
+                       disable=not self.progress or not main)
             running = []
             for step in bar:
                 self.generator.train()
                 ep = sampler.sample(g)
-                if ep.query_type.numel() == 0:
+                empty = ep.query_type.numel() == 0
+                if empty and not parallel:
                     continue
-                neg_ids = torch.randint(self.data.num_nodes,
-                                        (c.num_negatives, ), generator=g)
-                neg = scorer.represent(scorer.param_rows(neg_ids.to(dev)))
-                loss = self._episode_loss(scorer, ep, neg)
                 opt.zero_grad()
-                loss.backward()
-                opt.step()
-                running.append(float(loss.detach()))
+                value = 0.0
+                if not empty:
+                    neg_ids = torch.randint(self.data.num_nodes,
+                                            (c.num_negatives, ), generator=g)
+                    neg = scorer.represent(scorer.param_rows(
+                        neg_ids.to(dev)))
+                    loss = self._episode_loss(scorer, ep, neg)
+                    loss.backward()
+                    value = float(loss.detach())
                 elapsed = time.perf_counter() - start
                 out_of_time = c.max_minutes > 0 and \
                     elapsed > 60 * c.max_minutes
+                if parallel:
+                    # Averaged over the ranks' episodes; every rank agrees
+                    # on the step, the mean loss and on stopping.
+                    red = all_reduce_gradients(
+                        self.generator.parameters(),
+                        weight=0.0 if empty else 1.0,
+                        flags=[float(out_of_time), value])
+                    out_of_time = red['flags'][0] > 0
+                    if red['weight'] > 0:
+                        opt.step()
+                        running.append(red['flags'][1] / red['weight'])
+                else:
+                    opt.step()
+                    running.append(value)
                 if val_eps and c.eval_every > 0 and (
                         step % c.eval_every == 0 or step == total
                         or out_of_time):
-                    self.generator.eval()
-                    mrr = self._validate(scorer, val_eps, val_neg)
-                    self.history.append(dict(
-                        episode=step, val_mrr=mrr,
-                        loss=sum(running) / max(len(running), 1),
-                        seconds=elapsed))
+                    entry = None
+                    if main:
+                        self.generator.eval()
+                        mrr = self._validate(scorer, val_eps, val_neg)
+                        entry = dict(
+                            episode=step, val_mrr=mrr,
+                            loss=sum(running) / max(len(running), 1),
+                            seconds=elapsed)
+                    entry = broadcast_object(entry)
+                    self.history.append(entry)
+                    mrr = entry['val_mrr']
                     running = []
                     bar.set_postfix(val_mrr=f'{mrr:.4f}')
                     if mrr > best:
                         best, bad = mrr, 0
                         best_state = copy.deepcopy(
                             self.generator.state_dict())
-                        if checkpoint:
+                        if checkpoint and main:
                             self.save(checkpoint)
                     else:
                         bad += 1
@@ -232,7 +262,7 @@ class MetaTraining:
                 self.generator.load_state_dict(best_state)
             self.generator.eval()
             self.fit_seconds += time.perf_counter() - start
-            if checkpoint and best_state is None:
+            if checkpoint and best_state is None and main:
                 self.save(checkpoint)
         finally:
             self._unfreeze(self.model, flags)

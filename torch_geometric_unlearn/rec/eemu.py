@@ -40,6 +40,7 @@ from torch import Tensor
 
 from torch_geometric.index import index2ptr
 
+from ..distributed import is_distributed, owned_shards, share_states
 from ..ledger import Ledger
 from ..unlearner import UnlearningRecord, register_method
 from ..utils.fingerprint import model_hash, tensor_hash
@@ -561,9 +562,44 @@ class ShardedRecUnlearner(RecUnlearner):
         self.shards = torch.nn.ModuleList(
             [None] * self.config.num_shards)
         self.shard_seconds = [0.0] * self.config.num_shards
-        for s in range(self.config.num_shards):
-            self._train_shard(s)
+        self.train_shards(range(self.config.num_shards))
         self._emb = {}
+
+    def train_shards(self, shards) -> List[int]:
+        r"""Trains :obj:`shards` from scratch on their current
+        interactions and returns the ones this rank trained.
+
+        Under ``torchrun`` (:mod:`torch_geometric_unlearn.distributed`),
+        shard :math:`s` is trained on rank :math:`s \bmod W` only, and the
+        trained states are then shared so that every rank holds every
+        shard, bit for bit what the owner trained (every rank must call
+        this with the same shards). In one process every shard is trained
+        here."""
+        shards = [int(s) for s in shards]
+        mine = owned_shards(shards)
+        local = {}
+        for s in mine:
+            self._train_shard(s)
+            local[s] = (self.shards[s].state_dict(), self.shard_seconds[s])
+        if is_distributed():
+            for s, (state, seconds) in share_states(local, shards).items():
+                if s not in local:
+                    self.shards[s] = self.shard_from_state(s, state)
+                    self.shard_seconds[s] = seconds
+                    self._emb.pop(s, None)
+        return mine
+
+    def shard_from_state(self, s: int,
+                         state: Dict[str, Tensor]) -> torch.nn.Module:
+        r"""Shard :obj:`s`'s model with the parameters :obj:`state` (a
+        shard's ``state_dict()``, e.g. trained on another rank)."""
+        cfg = self.config
+        shard = _Shard(build_recommender(cfg, self.num_users,
+                                         self.num_items,
+                                         seed=_shard_seed(cfg.seed, s)),
+                       cfg.dim)
+        shard.load_state_dict(state)
+        return shard.eval()
 
     def _train_shard(self, s: int) -> None:
         start = time.perf_counter()
@@ -573,8 +609,7 @@ class ShardedRecUnlearner(RecUnlearner):
 
     def _unlearn(self, pairs: Tensor) -> Optional[Dict[str, Any]]:
         touched = torch.unique(self.shard_of[pairs[0]]).tolist()
-        for s in touched:
-            self._train_shard(s)
+        self.train_shards(touched)
         return dict(shards=touched, num_shards=self.config.num_shards)
 
     def _embeddings(self, s: int):
@@ -604,15 +639,10 @@ class ShardedRecUnlearner(RecUnlearner):
                              'this config draws')
         self.shards = torch.nn.ModuleList()
         for s in range(cfg.num_shards):
-            shard = _Shard(build_recommender(cfg, self.num_users,
-                                             self.num_items,
-                                             seed=_shard_seed(cfg.seed, s)),
-                           cfg.dim)
             prefix = f'{s}.'
-            shard.load_state_dict({k[len(prefix):]: v
-                                   for k, v in parameters.items()
-                                   if k.startswith(prefix)})
-            self.shards.append(shard)
+            self.shards.append(self.shard_from_state(
+                s, {k[len(prefix):]: v for k, v in parameters.items()
+                    if k.startswith(prefix)}))
         self.shard_seconds = list(extra.get('shard_seconds',
                                             [0.0] * cfg.num_shards))
         self._emb = {}
