@@ -14,6 +14,9 @@ from .checkpoint import (load_kge_checkpoint, checkpoint_vocabularies,
                          load_checkpoint_and_data)
 from .requests import (lookup_name_or_id, read_forget_file,
                        check_forget_request)
+from .hetero import (HeteroMapping, TypedKGDataset, read_entity_types,
+                     add_entity_types, load_typed_tsv_kg, typed_dataset,
+                     mapping_of, is_typed_request, resolve_typed_request)
 
 __all__ = [
     'KGDataset',
@@ -46,4 +49,13 @@ __all__ = [
     'lookup_name_or_id',
     'read_forget_file',
     'check_forget_request',
+    'HeteroMapping',
+    'TypedKGDataset',
+    'read_entity_types',
+    'add_entity_types',
+    'load_typed_tsv_kg',
+    'typed_dataset',
+    'mapping_of',
+    'is_typed_request',
+    'resolve_typed_request',
 ]

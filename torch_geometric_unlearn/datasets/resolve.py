@@ -211,7 +211,9 @@ def load_saved_dataset(path: str) -> KGDataset:
 
 
 def load_dataset(spec: str, entity_vocab: Optional[VocabLike] = None,
-                 relation_vocab: Optional[VocabLike] = None) -> KGDataset:
+                 relation_vocab: Optional[VocabLike] = None,
+                 entity_types: Optional[str] = None,
+                 default_type: Optional[str] = None) -> KGDataset:
     r"""Loads the knowledge graph named by :obj:`spec`:
 
     * ``"synthetic"``, ``"synthetic-<preset>"`` or
@@ -238,6 +240,16 @@ def load_dataset(spec: str, entity_vocab: Optional[VocabLike] = None,
             (default: :obj:`None`)
         relation_vocab (Vocabulary or Sequence[str], optional): The same for
             relations. (default: :obj:`None`)
+        entity_types (str, optional): An entity-type file
+            (:func:`~torch_geometric_unlearn.datasets.read_entity_types`):
+            the result is a
+            :class:`~torch_geometric_unlearn.datasets.TypedKGDataset` with
+            the source's ids. A saved typed dataset and a synthetic
+            specification with ``types=K`` are typed without it.
+            (default: :obj:`None`)
+        default_type (str, optional): The type of the entities
+            :obj:`entity_types` does not name. (default: :obj:`None`: an
+            error)
 
     Returns:
         :class:`KGDataset`
@@ -250,6 +262,19 @@ def load_dataset(spec: str, entity_vocab: Optional[VocabLike] = None,
             vocabulary (:class:`UnknownNameError`).
         FileNotFoundError: A file the source needs is missing.
     """
+    kg = _load_untyped(spec, entity_vocab, relation_vocab)
+    if entity_types is not None:
+        from .hetero import add_entity_types
+        return add_entity_types(kg, entity_types, default_type, where=spec)
+    if 'types' in kg.meta:
+        from .hetero import TypedKGDataset, typed_dataset
+        if not isinstance(kg, TypedKGDataset):
+            return typed_dataset(kg)
+    return kg
+
+
+def _load_untyped(spec: str, entity_vocab: Optional[VocabLike],
+                  relation_vocab: Optional[VocabLike]) -> KGDataset:
     try:
         kwargs = parse_synthetic_spec(spec)
     except ValueError as e:

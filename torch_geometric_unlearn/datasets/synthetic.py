@@ -207,7 +207,8 @@ def make_synthetic_kg(num_entities: int = 1_000, num_relations: int = 16,
                       num_clusters: Optional[int] = None,
                       alpha: float = 0.8, inverse_prob: float = 0.9,
                       valid_ratio: float = 0.05, test_ratio: float = 0.05,
-                      seed: int = 0) -> KGDataset:
+                      seed: int = 0,
+                      num_types: Optional[int] = None) -> KGDataset:
     r"""Generates a seeded synthetic knowledge graph with planted relational
     patterns, so that KGE models can learn it and forgetting is measurable.
 
@@ -257,9 +258,17 @@ def make_synthetic_kg(num_entities: int = 1_000, num_relations: int = 16,
         test_ratio (float, optional): Fraction of triples in ``test``.
             (default: :obj:`0.05`)
         seed (int, optional): Random seed. (default: :obj:`0`)
+        num_types (int, optional): Return a typed KG
+            (:class:`~torch_geometric_unlearn.datasets.TypedKGDataset`)
+            with this many entity types ``"type0"``, ...: the latent
+            clusters, which lie on a line, cut into :obj:`num_types`
+            contiguous bands, so a relation links few type pairs. The
+            triples and ids are those of the untyped KG of the same
+            arguments. (default: :obj:`None`: untyped)
 
     Returns:
-        :class:`KGDataset`
+        :class:`KGDataset` (:class:`TypedKGDataset` with
+        :obj:`num_types`)
     """
     N, R = int(num_entities), int(num_relations)
     if N < 10:
@@ -274,6 +283,9 @@ def make_synthetic_kg(num_entities: int = 1_000, num_relations: int = 16,
     layout = _relation_layout(R)
     C = int(num_clusters or max(4, math.ceil(math.sqrt(N))))
     C = min(C, N)
+    if num_types is not None and not 1 <= int(num_types) <= C:
+        raise ValueError(f"'num_types' must lie in [1, {C}] (the number of "
+                         f"latent clusters; got {num_types})")
     # Duplicates are dropped, so the draw is repeated with a larger budget
     # until the de-duplicated count reaches the request (seeded per round).
     budget = int(num_triples * 1.03)
@@ -331,11 +343,19 @@ def make_synthetic_kg(num_entities: int = 1_000, num_relations: int = 16,
     config = dict(num_entities=N, num_relations=R, num_triples=num_triples,
                   num_clusters=C, alpha=alpha, inverse_prob=inverse_prob,
                   valid_ratio=valid_ratio, test_ratio=test_ratio, seed=seed)
-    return KGDataset(**splits, entity_vocab=Vocabulary(size=N, prefix='e'),
-                     relation_vocab=Vocabulary(names),
-                     name=f'synthetic-{N}x{R}-seed{seed}',
-                     meta={'patterns': patterns, 'config': config,
-                           'cluster': cluster})
+    kg = KGDataset(**splits, entity_vocab=Vocabulary(size=N, prefix='e'),
+                   relation_vocab=Vocabulary(names),
+                   name=f'synthetic-{N}x{R}-seed{seed}',
+                   meta={'patterns': patterns, 'config': config,
+                         'cluster': cluster})
+    if num_types is None:
+        return kg
+    from .hetero import TypedKGDataset
+    K = int(num_types)
+    kg.meta['config']['num_types'] = K
+    kg.name += f'-types{K}'
+    return TypedKGDataset(kg, cluster * K // C,
+                          [f'type{i}' for i in range(K)])
 
 
 def parse_synthetic_spec(spec: str) -> Optional[dict]:
@@ -344,9 +364,9 @@ def parse_synthetic_spec(spec: str) -> Optional[dict]:
     ``"synthetic"`` (the ``small`` preset), ``"synthetic-<preset>"`` (see
     :data:`SYNTHETIC_PRESETS`) or
     ``"synthetic:entities=1000,relations=16,triples=20000,seed=0"``
-    (``preset=`` may also be given there). Returns keyword arguments of
-    :func:`make_synthetic_kg`, or :obj:`None` if :obj:`spec` does not start
-    with ``synthetic``.
+    (``preset=`` may also be given there; ``types=K`` makes it typed).
+    Returns keyword arguments of :func:`make_synthetic_kg`, or :obj:`None`
+    if :obj:`spec` does not start with ``synthetic``.
     """
     if not spec.startswith('synthetic'):
         return None
@@ -364,7 +384,8 @@ def parse_synthetic_spec(spec: str) -> Optional[dict]:
     if not rest.startswith(':'):
         raise ValueError(f"cannot parse synthetic spec '{spec}'")
     alias = {'entities': 'num_entities', 'relations': 'num_relations',
-             'triples': 'num_triples', 'clusters': 'num_clusters'}
+             'triples': 'num_triples', 'clusters': 'num_clusters',
+             'types': 'num_types'}
     for item in filter(None, rest[1:].split(',')):
         key, eq, value = item.partition('=')
         key = key.strip()
@@ -380,7 +401,7 @@ def parse_synthetic_spec(spec: str) -> Optional[dict]:
         if key in ('alpha', 'inverse_prob', 'valid_ratio', 'test_ratio'):
             kwargs[key] = float(value)
         elif key in ('num_entities', 'num_relations', 'num_triples',
-                     'num_clusters', 'seed'):
+                     'num_clusters', 'seed', 'num_types'):
             kwargs[key] = int(value)
         else:
             raise ValueError(f"unknown synthetic option '{key}'")
