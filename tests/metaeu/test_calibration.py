@@ -236,3 +236,68 @@ def test_a_reference_without_linked_pairs_gives_them_no_target(setup):
     with_links = MetaEU(model, kg, progress=False).unlearn(request)
     assert not torch.equal(with_links.model.node_emb.weight,
                            model.node_emb.weight)
+
+
+@pytest.mark.parametrize('name,kwargs', [
+    ('transe', dict(p_norm=2.0)), ('rotate', {}), ('distmult', {}),
+    ('complex', {})])
+def test_fast_anchors_score_like_the_model(name, kwargs):
+    from torch_geometric_unlearn.metaeu.calibration import (anchor_factors,
+                                                            calibrate,
+                                                            fast_score)
+    torch.manual_seed(0)
+    model = load_kge_model(name, 30, 4, 8, **kwargs)
+    sc = get_scorer(model)
+    g = torch.Generator().manual_seed(1)
+    triples = torch.stack([torch.randint(30, (200, ), generator=g),
+                           torch.randint(4, (200, ), generator=g),
+                           torch.randint(30, (200, ), generator=g)], 1)
+    affected = torch.arange(0, 30, 3)
+    pos = torch.full((30, ), -1, dtype=torch.long)
+    pos[affected] = torch.arange(affected.numel())
+    with torch.no_grad():
+        reps = sc.represent(sc.param_rows(torch.arange(30)))
+        delta = 0.3 * torch.randn(affected.numel(), reps.size(1),
+                                  generator=g)
+        moved = reps.clone()
+        moved[affected] = sc.represent(reps[affected] + delta)
+        factors = anchor_factors(sc, pos, reps[affected], triples)
+        kind, ent, vec, base, slow = factors
+        one_end = (pos[triples[:, 0]] >= 0) != (pos[triples[:, 2]] >= 0)
+        assert torch.equal(slow, ~one_end) and ent.numel() == one_end.sum()
+        # Against the model's own score of the moved rows.
+        want = triple_scores(sc, moved, triples[one_end])
+        got = fast_score(sc, factors, moved[affected] - reps[affected])
+        assert torch.allclose(got, want, atol=1e-4)
+        value, dvalue = fast_score(sc, factors,
+                                   moved[affected] - reps[affected],
+                                   grad=True)
+    # The closed-form gradient against autograd through the model.
+    d = (moved[affected] - reps[affected]).clone().requires_grad_()
+    auto = fast_score(sc, factors, d).sum()
+    auto.backward()
+    manual = torch.zeros_like(d).index_add_(0, ent, dvalue)
+    assert torch.allclose(d.grad, manual, atol=1e-4)
+    # The calibration gives the same rows with fast and exact anchors.
+    forget, nb = triples[:10], triples[10:]
+    with torch.no_grad():
+        targets = triple_scores(sc, reps, forget) - 0.5
+        anchor = triple_scores(sc, reps, nb)
+    out = [calibrate(sc, affected, reps[affected], forget, targets, nb,
+                     anchor, steps=20, anchors=a) for a in ('fast', 'exact')]
+    assert not torch.allclose(out[0], reps[affected])
+    assert torch.allclose(out[0], out[1], atol=1e-4)
+
+
+def test_fast_anchors_fall_back_where_there_is_no_closed_form():
+    from torch_geometric_unlearn.metaeu.calibration import (anchor_factors,
+                                                            calibrate)
+    model = load_kge_model('transe', 10, 2, 4, p_norm=1.0)
+    sc = get_scorer(model)
+    pos = torch.arange(10)
+    reps = sc.represent(sc.param_rows(pos))
+    assert anchor_factors(sc, pos, reps, torch.tensor([[0, 0, 1]])) is None
+    with pytest.raises(ValueError, match="anchors"):
+        calibrate(sc, pos, reps, torch.tensor([[0, 0, 1]]),
+                  torch.zeros(1), torch.tensor([[1, 1, 2]]), torch.zeros(1),
+                  anchors='linear')

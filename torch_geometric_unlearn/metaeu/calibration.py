@@ -32,7 +32,7 @@ from torch import Tensor
 from ..kge.scoring import KGEScorer
 
 __all__ = ['ScoreReference', 'calibrate', 'calibrate_newton',
-           'triple_scores']
+           'anchor_factors', 'fast_score', 'triple_scores']
 
 
 def triple_scores(scorer: KGEScorer, reps: Tensor, triples: Tensor,
@@ -148,7 +148,7 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
               forget: Tensor, targets: Tensor, neighbours: Tensor,
               anchor: Tensor, steps: int = 100, lr: float = 0.01,
               weight: float = 1.0, free: Optional[Tensor] = None,
-              prox: float = 0.0) -> Tensor:
+              prox: float = 0.0, anchors: str = 'fast') -> Tensor:
     r"""Moves the representations :obj:`rows` ``[A, D]`` of the
     :obj:`affected` entities ``[A]`` so that the :obj:`forget` triples
     ``[F, 3]`` score :obj:`targets` ``[F]`` while the :obj:`neighbours`
@@ -159,22 +159,56 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     Entities outside :obj:`affected` keep their rows. With :obj:`free`
     (boolean ``[A]``) only those rows move. Returns the new rows.
 
-    The rows of the other ends are gathered once, so a step costs
-    :math:`O((F + N) D)` whatever the size of the graph."""
+    With :obj:`anchors="fast"` (the default) an anchor with a single
+    affected end :math:`e` is scored from the change
+    :math:`\boldsymbol{\delta} = \mathbf{e}' - \mathbf{e}` of that end
+    alone, exactly, by :func:`anchor_factors`: for the bilinear models
+    (DistMult, ComplEx) :math:`s' = s + \mathbf{g}^\top
+    \boldsymbol{\delta}`, and for the :math:`L_2` distance models (TransE
+    with :math:`p = 2`, RotatE), whose query map is an isometry of the
+    moving end, :math:`s' = \gamma - \sqrt{d^2 + 2\mathbf{u}^\top
+    \boldsymbol{\delta} + \|\boldsymbol{\delta}\|^2}`. A step then costs one
+    product with the anchors' precomputed vectors instead of a full pass
+    through the score. Anchors with two affected ends, and every anchor of
+    other models, are scored through the model at every step, as with
+    :obj:`anchors="exact"`. The rows of the other ends are gathered once, so
+    a step costs :math:`O((F + N) D)` whatever the size of the graph."""
+    if anchors not in ('fast', 'exact'):
+        raise ValueError(f"unknown anchors '{anchors}' (expected 'fast' "
+                         f"or 'exact')")
     if steps <= 0 or forget.numel() == 0:
         return rows
     dev = rows.device
     n = int(scorer.model.num_nodes)
     pos = torch.full((n, ), -1, dtype=torch.long, device=dev)
     pos[affected] = torch.arange(affected.numel(), device=dev)
-    triples = torch.cat([forget.to(dev), neighbours.to(dev)], 0)
-    num_forget = forget.size(0)
     targets, anchor = targets.to(dev), anchor.to(dev)
+    neighbours = neighbours.to(dev)
+    use_anchor = anchor.numel() > 0 and weight > 0
+    start = rows.detach().clone()
+    with torch.no_grad():
+        start_rep = scorer.represent(start)
+    fast = None
+    if use_anchor and anchors == 'fast':
+        fast = anchor_factors(scorer, pos, start_rep, neighbours)
+    if fast is not None:
+        slow = fast[-1]
+        fast_target = anchor[~slow]
+        slow_target = anchor[slow]
+        slow_triples = neighbours[slow]
+    else:
+        slow_target = anchor if use_anchor else anchor[:0]
+        slow_triples = neighbours if use_anchor else neighbours[:0]
+    # The scores of the forgotten triples and the slow anchors go through
+    # the model at every step.
+    triples = torch.cat([forget.to(dev), slow_triples], 0)
+    num_forget = forget.size(0)
     hp, tp = pos[triples[:, 0]], pos[triples[:, 2]]
     rel = triples[:, 1]
     with torch.no_grad():
         fixed_h = scorer.represent(scorer.param_rows(triples[:, 0]))
         fixed_t = scorer.represent(scorer.param_rows(triples[:, 2]))
+        query_of = _query_maker(scorer, rel)
     h_own, t_own = (hp >= 0)[:, None], (tp >= 0)[:, None]
     hp, tp = hp.clamp(min=0), tp.clamp(min=0)
     param = torch.nn.Parameter(rows.detach().clone())
@@ -184,17 +218,27 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     # Scores move on the scale of the unseen / training score spread.
     both = torch.cat([targets, anchor])
     spread = float(both.std().clamp(min=1e-6)) if both.numel() > 1 else 1.0
-    use_anchor = anchor.numel() > 0 and weight > 0
-    start = rows.detach().clone()
+    num_anchor = max(int(anchor.numel()), 1)
     for _ in range(int(steps)):
         reps = scorer.represent(param)
         head = torch.where(h_own, reps[hp], fixed_h)
         tail = torch.where(t_own, reps[tp], fixed_t)
-        score = scorer.score_pairs(scorer.tail_query_rep(head, rel), tail)
+        score = scorer.score_pairs(query_of(head), tail)
         loss = ((score[:num_forget] - targets) / spread).pow(2).mean()
         if use_anchor:
-            loss = loss + weight * ((score[num_forget:] - anchor) /
-                                    spread).pow(2).mean()
+            err = ((score[num_forget:] - slow_target) / spread).pow(2).sum()
+            loss = loss + weight * err / num_anchor
+            if fast is not None:
+                # The fast anchors' gradient in closed form, chained into
+                # autograd through the representation map.
+                with torch.no_grad():
+                    value, dvalue = fast_score(scorer, fast,
+                                               reps - start_rep, grad=True)
+                    coef = 2 * weight * (value - fast_target) / (
+                        spread ** 2 * num_anchor)
+                    g = torch.zeros_like(reps).index_add_(
+                        0, fast[1], dvalue * coef[:, None])
+                loss = loss + (reps * g).sum()
         if prox > 0:  # stay near the start, in units of the rows' norm
             loss = loss + prox * ((param - start) / scale).pow(2).sum(-1
                                                                       ).mean()
@@ -204,6 +248,111 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
             param.grad.mul_(mask)
         opt.step()
     return scorer.represent(param.detach())
+
+
+def _query_maker(scorer: KGEScorer, rel: Tensor):
+    r""":meth:`tail_query_rep` for fixed relations, with the relation rows
+    looked up once (models whose query is a translation or an elementwise
+    product; others go through the scorer)."""
+    name = type(scorer).__name__
+    if name == 'TransEScorer':
+        r = scorer.model.rel_emb(rel)
+        return lambda head: head + r
+    if name == 'DistMultScorer':
+        r = scorer.model.rel_emb(rel)
+        return lambda head: head * r
+    return lambda head: scorer.tail_query_rep(head, rel)
+
+
+def _fast_kind(scorer: KGEScorer) -> Optional[str]:
+    # The closed form of a single-end anchor's score, for the models that
+    # have one (None for the others: TransE with p = 1, ForwardScorer).
+    name = type(scorer).__name__
+    if name in ('DistMultScorer', 'ComplExScorer'):
+        return 'bilinear'
+    if name in ('TransEScorer', 'RotatEScorer') and \
+            float(scorer.norm_p()) == 2.0:
+        return 'l2'
+    return None
+
+
+def anchor_factors(scorer: KGEScorer, pos: Tensor, reps: Tensor,
+                   triples: Tensor):
+    r"""Precomputes the exact closed-form score of each triple with a
+    single affected end as a function of that end's change (the fast
+    anchors of :func:`calibrate`).
+
+    For a bilinear model the score is linear in each end, :math:`s' = s +
+    \mathbf{g}^\top \boldsymbol{\delta}` with :math:`\mathbf{g} = \partial
+    s / \partial \mathbf{e}`. For an :math:`L_2` distance model whose query
+    is an isometry of the moving end (TransE's translation, RotatE's
+    rotation), the residual :math:`\mathbf{v}` changes by an isometric
+    image of :math:`\boldsymbol{\delta}`, so :math:`\|\mathbf{v}'\|^2 = d^2 +
+    2 \mathbf{u}^\top \boldsymbol{\delta} + \|\boldsymbol{\delta}\|^2` with
+    :math:`d = \gamma - s` and :math:`\mathbf{u} = -d\,\mathbf{g}`.
+
+    Args:
+        scorer (KGEScorer): The model's scoring adapter.
+        pos (Tensor): Position ``[num_nodes]`` of every entity among the
+            affected ones (:obj:`-1` for the others).
+        reps (Tensor): The affected entities' starting representations
+            ``[A, D]``.
+        triples (Tensor): ``(head, relation, tail)`` rows ``[N, 3]``.
+
+    Returns:
+        :obj:`None` for a model without a closed form, else ``(kind,
+        entity, vector, score, slow)``: for the :obj:`M` triples with one
+        affected end, that end's position ``[M]``, :math:`\mathbf{g}` or
+        :math:`\mathbf{u}` ``[M, D]`` and the starting score (or distance
+        :math:`d`) ``[M]``; :obj:`slow` is the boolean ``[N]`` mask of the
+        other triples.
+    """
+    kind = _fast_kind(scorer)
+    if kind is None:
+        return None
+    hp, tp = pos[triples[:, 0]], pos[triples[:, 2]]
+    slow = (hp >= 0) == (tp >= 0)
+    sel = (~slow).nonzero().view(-1)
+    t = triples[sel]
+    h_is = hp[sel] >= 0
+    with torch.no_grad():
+        head = torch.where(h_is[:, None], reps[hp[sel].clamp(min=0)],
+                           scorer.represent(scorer.param_rows(t[:, 0])))
+        tail = torch.where(h_is[:, None],
+                           scorer.represent(scorer.param_rows(t[:, 2])),
+                           reps[tp[sel].clamp(min=0)])
+    head.requires_grad_()
+    tail.requires_grad_()
+    with torch.enable_grad():
+        score = scorer.score_pairs(scorer.tail_query_rep(head, t[:, 1]),
+                                   tail)
+        g_h, g_t = torch.autograd.grad(score.sum(), (head, tail))
+    grad = torch.where(h_is[:, None], g_h, g_t)
+    ent = torch.where(h_is, hp[sel], tp[sel])
+    score = score.detach()
+    if kind == 'l2':
+        dist = (scorer.offset() - score).clamp(min=0)
+        return kind, ent, -grad * dist[:, None], dist, slow
+    return kind, ent, grad, score, slow
+
+
+def fast_score(scorer: KGEScorer, factors, delta: Tensor,
+               grad: bool = False):
+    r"""The scores ``[M]`` of the fast anchors of :func:`anchor_factors`
+    after the affected rows moved by :obj:`delta` ``[A, D]``; with
+    :obj:`grad`, also each score's gradient with respect to its moving
+    end's row ``[M, D]``."""
+    kind, ent, vec, base, _ = factors
+    d = delta[ent]
+    if kind == 'bilinear':
+        value = base + (vec * d).sum(-1)
+        return (value, vec) if grad else value
+    dist = (base.pow(2) + 2 * (vec * d).sum(-1) + d.pow(2).sum(-1)).clamp(
+        min=1e-12).sqrt()
+    value = scorer.offset() - dist
+    if not grad:
+        return value
+    return value, -(vec + d) / dist[:, None]
 
 
 def calibrate_newton(scorer: KGEScorer, affected: Tensor, rows: Tensor,

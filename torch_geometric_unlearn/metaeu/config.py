@@ -110,7 +110,7 @@ class MetaEUConfig:
             read (for requests where nothing of them may survive).
             (default: :obj:`"correct"`)
         calibrate_steps (int): Adam steps of the calibration in
-            :obj:`"correct"` mode (0: none). (default: :obj:`100`)
+            :obj:`"correct"` mode (0: none). (default: :obj:`50`)
         calibrate_lr (float): Their step size, relative to the rows' mean
             norm. (default: :obj:`0.01`)
         calibrate_weight (float): :math:`\lambda`, the weight of keeping
@@ -127,6 +127,12 @@ class MetaEUConfig:
             at a cost in quality on large requests; see
             :func:`~torch_geometric_unlearn.metaeu.calibration.
             calibrate_newton`). (default: :obj:`"adam"`)
+        calibrate_anchors (str): :obj:`"fast"` (an anchor with one
+            affected end scored in closed form from that end's change, the
+            same scores several times faster) or :obj:`"exact"` (every
+            anchor scored through the model at every step); see
+            :func:`~torch_geometric_unlearn.metaeu.calibration.calibrate`.
+            (default: :obj:`"fast"`)
         newton_iterations (int): Gauss--Newton steps of the
             :obj:`"newton"` solver. (default: :obj:`1`)
         forget_weight (float): Weight of the forgetting objective in
@@ -170,12 +176,13 @@ class MetaEUConfig:
     refine_lr: Optional[float] = None
     refine_batch_size: int = 1024
     mode: str = 'correct'
-    calibrate_steps: int = 100
+    calibrate_steps: int = 50
     calibrate_lr: float = 0.01
     calibrate_weight: float = 1.0
     calibrate_max_edges: Optional[int] = 64
     calibrate_prox: float = 0.0
     calibrate_solver: str = 'adam'
+    calibrate_anchors: str = 'fast'
     newton_iterations: int = 1
     forget_weight: float = 0.0
     leave_k_out_step: float = 2.0
@@ -200,6 +207,10 @@ class MetaEUConfig:
             raise ValueError(f"unknown calibrate_solver "
                              f"'{self.calibrate_solver}' (expected 'adam' "
                              f"or 'newton')")
+        if self.calibrate_anchors not in ('fast', 'exact'):
+            raise ValueError(f"unknown calibrate_anchors "
+                             f"'{self.calibrate_anchors}' (expected "
+                             f"'fast' or 'exact')")
         if self.mode not in ('correct', 'regenerate'):
             raise ValueError(f"unknown mode '{self.mode}' (expected "
                              f"'correct' or 'regenerate')")

@@ -333,7 +333,7 @@ class Unlearning:
         return calibrate(scorer, affected.to(dev), rows, f, targets, nb,
                          anchor, steps=c.calibrate_steps, lr=c.calibrate_lr,
                          weight=c.calibrate_weight, free=free,
-                         prox=c.calibrate_prox)
+                         prox=c.calibrate_prox, anchors=c.calibrate_anchors)
 
     @staticmethod
     def _cap_edges(edge_index: Tensor, affected: Tensor, cap: Optional[int],
