@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 
 import torch
 from torch import Tensor
-from torch_geometric.data import Data
+from torch_geometric.data import Data, HeteroData
 
 from .datasets.kg import KGDataset, check_kg
 from .transforms import ForgetEntity, ForgetRelation, ForgetTriples
@@ -164,12 +164,17 @@ def request_transform(triples=None, edge_ids=None, entities=None,
             f'relations {_ids_text(relations)}')
 
 
-def as_graph(data: Union[Data, KGDataset]) -> Data:
+def as_graph(data: Union[Data, KGDataset, HeteroData]) -> Data:
     r"""A validated copy of a training graph holding only
     :obj:`edge_index`, :obj:`edge_type`, :obj:`num_nodes` and
-    :obj:`num_relations` (a dataset's :obj:`train` split is used)."""
+    :obj:`num_relations` (a dataset's :obj:`train` split is used; a typed
+    KG, :class:`~torch_geometric.data.HeteroData`, becomes its homogeneous
+    KG through :class:`~torch_geometric_unlearn.datasets.HeteroMapping`)."""
     if isinstance(data, KGDataset):
         data = data.train
+    if isinstance(data, HeteroData):
+        from .datasets.hetero import HeteroMapping
+        data = HeteroMapping.from_hetero(data).to_homogeneous(data)
     if isinstance(data, Data) and 'num_relations' not in data:
         # PyG's own KG datasets (FB15k_237, ...) carry no num_relations;
         # the Unlearner takes the model's. Check the rest.
@@ -231,6 +236,10 @@ class Unlearner:
     edge_attrs: tuple = ()
     #: The registered name (set by :func:`register_method`).
     name: str = ''
+    #: The :class:`~torch_geometric_unlearn.datasets.HeteroMapping` of a
+    #: typed KG (a :class:`HeteroData` or a :class:`TypedKGDataset`), which
+    #: lets requests name typed entities and edge types; :obj:`None` else.
+    typed = None
 
     def __init__(self, model: torch.nn.Module,
                  data: Union[Data, KGDataset], ledger=None,
@@ -241,8 +250,12 @@ class Unlearner:
         check_finite(model)
         self.model = model
         self.model_name = model_name(model)
+        from .datasets.hetero import mapping_of
+        self.typed = mapping_of(data)
         self.names = (data.entity_vocab, data.relation_vocab) \
             if isinstance(data, KGDataset) else None
+        if self.names is None and self.typed is not None:
+            self.names = (self.typed.entity_vocab, self.typed.relation_vocab)
         self.original = as_graph(data)
         if int(self.original.num_nodes) != int(model.num_nodes):
             raise ValueError(f'the graph has {self.original.num_nodes} '
@@ -318,14 +331,30 @@ class Unlearner:
         (:attr:`original`); they are turned into triples, so they name the
         same triples whatever was forgotten before.
 
+        On a typed KG (:attr:`typed`) a request may also be typed (see
+        :func:`~torch_geometric_unlearn.datasets.resolve_typed_request`):
+        ``triples={edge_type: edge_index}``, ``edge_ids={edge_type: ids}``
+        (positions in ``typed.to_hetero(original)[edge_type]``),
+        ``entities=(node_type, index)`` or a list of those, ``relations=``
+        names or ``(head_type, relation, tail_type)`` edge types; it is
+        turned into the homogeneous request first.
+
         Raises:
             ValueError: when a requested triple (or every triple of a
                 requested entity or relation) was forgotten by an earlier
                 request -- the message names it -- or the request is
-                malformed.
+                malformed (a typed one: an unknown node type, an index out
+                of range for its type, an edge type not in the graph).
         """
+        from .datasets.hetero import resolve_typed_request
         given = [x is not None for x in (triples, edge_ids, entities,
                                          relations)]
+        if sum(given) == 1:
+            req = resolve_typed_request(self.typed, self.original, self.data,
+                                        triples, edge_ids, entities,
+                                        relations)
+            triples, edge_ids = req['triples'], req['edge_ids']
+            entities, relations = req['entities'], req['relations']
         if sum(given) != 1:
             raise ValueError('give exactly one of triples, edge_ids, '
                              'entities or relations')
