@@ -6,7 +6,8 @@ import pytest
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 FILES = ['README.md', 'docs/data.md', 'docs/transforms.md', 'docs/kge.md',
          'docs/nn.md', 'docs/metaeu.md', 'docs/metrics.md',
-         'docs/baselines.md', 'docs/rec.md', 'docs/trust.md']
+         'docs/baselines.md', 'docs/rec.md', 'docs/trust.md',
+         'docs/distributed.md']
 
 
 @pytest.mark.parametrize('name', FILES)

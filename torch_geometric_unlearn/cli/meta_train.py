@@ -86,6 +86,8 @@ def _run(args: argparse.Namespace) -> int:
     meu.save(args.out)
     last = history[-1]['episode'] if history else config.episodes
     print(f'validation MRR {fit_summary(history)}')
-    print(f'meta-trained {last} episodes in {meu.fit_seconds:.1f} s; MetaEU '
+    done = f'{last} steps ({last * world} episodes)' if world > 1 \
+        else f'{last} episodes'
+    print(f'meta-trained {done} in {meu.fit_seconds:.1f} s; MetaEU '
           f'written to {args.out}')
     return 0
