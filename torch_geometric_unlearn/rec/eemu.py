@@ -24,7 +24,11 @@ as this project builds it (design.md, section 3):
 * a deletion retrains only the shards holding the data, from scratch, with
   the shard's seed. Training depends only on the shard's set of
   interactions (canonically ordered) and the seed, so the result is, bit
-  for bit on CPU, the EEMU trained from scratch on the retained data.
+  for bit on CPU, the EEMU trained from scratch on the retained data;
+* under ``torchrun`` shard :math:`s` trains (and retrains) on rank
+  :math:`s \bmod W` only and the trained shards are shared with every
+  rank (:mod:`torch_geometric_unlearn.distributed`), bit for bit what one
+  process would have trained.
 """
 from __future__ import annotations
 
