@@ -420,10 +420,12 @@ class InfluenceFunction(Unlearner):
         \mathbf{I})^{-1} \nabla \mathcal{L}_F(\theta^*)
 
     with damping :math:`\lambda` (:obj:`damping`) and scale :math:`s`
-    (:obj:`scale`). :math:`\theta` is restricted to the rows of the
-    affected entities :math:`A` (``[A, D]``, real and imaginary parts for
-    ComplEx / RotatE) and, with :obj:`include_relations`, the rows of the
-    relations of the forgotten triples; every other parameter is a
+    (:obj:`scale`); by default :math:`\mathbf{H}_r` is its generalised
+    Gauss-Newton approximation (:obj:`curvature`). :math:`\theta` is
+    restricted to the rows of the affected entities :math:`A` (``[A, D]``,
+    real and imaginary parts for ComplEx / RotatE) and, with
+    :obj:`include_relations`, the rows of the relations of the forgotten
+    triples; every other parameter is a
     constant. The restricted :math:`\mathbf{H}_r` only involves the
     retained triples incident to :math:`A` (and, with
     :obj:`include_relations`, the retained triples of those relations), so
@@ -446,18 +448,28 @@ class InfluenceFunction(Unlearner):
             ComplEx, RotatE or a model with a row-level scorer).
         data (Data or KGDataset): Its training graph.
         damping (float, optional): :math:`\lambda \ge 0`.
-            (default: :obj:`1.0`)
+            (default: :obj:`1.5`)
         scale (float, optional): :math:`s > 0`. (default: :obj:`1.0`)
-        cg_iterations (int, optional): Most conjugate-gradient iterations.
-            (default: :obj:`100`)
+        cg_iterations (int, optional): Most conjugate-gradient iterations
+            (each one Gauss-Newton product over the local triples).
+            (default: :obj:`20`)
         cg_tol (float, optional): Relative residual at which the solve
             stops. (default: :obj:`1e-3`)
         num_negatives (int, optional): Shared negatives per request
             (:obj:`None`: the training config's :obj:`num_negatives`).
+            (default: :obj:`64`)
         max_triples (int, optional): Most retained triples in the Hessian
-            (:obj:`None`: all). (default: :obj:`50000`)
+            (:obj:`None`: all). (default: :obj:`10000`)
         include_relations (bool, optional): Also step the rows of the
             relations in the request. (default: :obj:`False`)
+        curvature (str, optional): :obj:`"gauss_newton"` (the generalised
+            Gauss-Newton matrix :math:`\mathbf{J}^\top \nabla^2_z \ell
+            \, \mathbf{J}` of the scores :math:`z` plus the penalty's
+            Hessian: positive semi-definite, as every loss but the margin
+            loss is convex in the scores) or :obj:`"hessian"` (the exact
+            Hessian, by double backward; indefinite on a trained KGE model,
+            so it needs a larger damping). (default:
+            :obj:`"gauss_newton"`)
         config (TrainConfig, optional): The loss (default: the model's
             recipe, :func:`~torch_geometric_unlearn.kge.default_train_config`).
         seed (int, optional): Seed of the negatives and the sample.
@@ -469,10 +481,10 @@ class InfluenceFunction(Unlearner):
     ``step_norm``; they are also in the record's :obj:`details`.
     """
     def __init__(self, model: torch.nn.Module, data: Union[Data, KGDataset],
-                 damping: float = 1.0, scale: float = 1.0,
-                 cg_iterations: int = 100, cg_tol: float = 1e-3,
-                 num_negatives: Optional[int] = None,
-                 max_triples: Optional[int] = 50_000,
+                 damping: float = 1.5, scale: float = 1.0,
+                 cg_iterations: int = 20, cg_tol: float = 1e-3,
+                 num_negatives: Optional[int] = 64,
+                 max_triples: Optional[int] = 10_000,
                  include_relations: bool = False,
                  curvature: str = 'gauss_newton',
                  config: Optional[TrainConfig] = None,
