@@ -7,7 +7,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 FILES = ['README.md', 'docs/data.md', 'docs/transforms.md', 'docs/kge.md',
          'docs/nn.md', 'docs/metaeu.md', 'docs/metrics.md',
          'docs/baselines.md', 'docs/rec.md', 'docs/trust.md',
-         'docs/distributed.md']
+         'docs/distributed.md', 'docs/hetero.md']
 
 
 @pytest.mark.parametrize('name', FILES)
