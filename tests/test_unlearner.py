@@ -15,7 +15,8 @@ from torch_geometric_unlearn.unlearner import (Unlearner, UnlearningRecord,
 def test_registry_names_every_method():
     assert list_methods('kg') == sorted([
         'retrain', 'metaeu', 'finetune', 'gradient_ascent', 'distill',
-        'gnndelete', 'ssd', 'sisa', 'leave_k_out', 'neighbour_mean'])
+        'gnndelete', 'ssd', 'sisa', 'leave_k_out', 'neighbour_mean',
+        'influence'])
     assert get_method('retrain') is Retrain and get_method('sisa') is SISA
     assert get_method('metaeu') is MetaEU and MetaEU.name == 'metaeu'
     assert issubclass(MetaEU, Unlearner)
