@@ -53,7 +53,7 @@ def _fit(args, model_path: str, episodes: int):
     start = time.perf_counter()
     meu.fit()
     seconds = time.perf_counter() - start
-    mrr = meu.history[-1]['val_mrr'] if meu.history else float('nan')
+    mrr = meu.history[-1]['val_mrr'] if meu.history else None
     return seconds, mrr
 
 
@@ -137,7 +137,7 @@ def main() -> None:
           f'loading)')
     print(f'speed-up {one_s / many["seconds"]:.2f}x on the meta-training '
           f'time')
-    if args.eval_every:
+    if one_mrr is not None and many['val_mrr'] is not None:
         print(f'last validation MRR: 1 process {one_mrr:.4f}, {w} processes '
               f'{many["val_mrr"]:.4f}')
     if args.out:
