@@ -28,7 +28,7 @@ from torch_geometric.data import Data, HeteroData
 from .datasets.kg import KGDataset, check_kg
 from .transforms import ForgetEntity, ForgetRelation, ForgetTriples
 
-__all__ = ['Unlearner', 'UnlearningRecord', 'UnlearningResult',
+__all__ = ['Unlearner', 'UnlearningRecord', 'UnlearningResult', 'ModelDelta',
            'request_transform', 'as_graph', 'register_method', 'get_method',
            'list_methods', 'METHOD_REGISTRY']
 
@@ -108,18 +108,68 @@ class UnlearningRecord:
 
 
 @dataclass
+class ModelDelta:
+    r"""The rows a request rewrote: enough to apply the request to another
+    copy of the model, or to undo it, without copying the whole model.
+
+    Attributes:
+        rows (Tensor): The rewritten entity ids ``[A]``.
+        before (dict): ``{state_key: rows [A, ...]}`` before the request.
+        after (dict): The same rows after it.
+    """
+    rows: Tensor
+    before: Dict[str, Tensor]
+    after: Dict[str, Tensor]
+
+    def _write(self, model: torch.nn.Module, which: Dict[str, Tensor]):
+        state = model.state_dict(keep_vars=True)
+        missing = [k for k in which if k not in state]
+        if missing:
+            raise ValueError(f'the model has no state entries {missing}')
+        with torch.no_grad():
+            for k, v in which.items():
+                state[k][self.rows.to(state[k].device)] = v.to(state[k])
+
+    def apply(self, model: torch.nn.Module) -> torch.nn.Module:
+        r"""Writes the new rows into :obj:`model` (in place)."""
+        self._write(model, self.after)
+        return model
+
+    def revert(self, model: torch.nn.Module) -> torch.nn.Module:
+        r"""Writes the old rows back into :obj:`model` (in place)."""
+        self._write(model, self.before)
+        return model
+
+
 class UnlearningResult:
     r"""The output of an :meth:`Unlearner.unlearn` call.
 
     Attributes:
         model (torch.nn.Module): The model after unlearning (a copy unless
             unlearning ran in place).
-        data (Data): The retained training graph.
+        data (Data): The retained training graph. A method that serves
+            requests from the graph's indexes builds it on first access
+            (from a snapshot of the retained-triple mask, one byte per
+            original triple).
         record (UnlearningRecord): What was done.
+        delta (ModelDelta, optional): The rows the request rewrote (for
+            methods that rewrite rows, e.g. MetaEU).
     """
-    model: torch.nn.Module
-    data: Data
-    record: UnlearningRecord
+    def __init__(self, model: torch.nn.Module, data, record:
+                 UnlearningRecord, delta: Optional[ModelDelta] = None
+                 ) -> None:
+        self.model, self.record, self.delta = model, record, delta
+        self._data = data
+
+    @property
+    def data(self) -> Data:
+        if not isinstance(self._data, Data):
+            self._data = self._data.to_data()
+        return self._data
+
+    def __repr__(self) -> str:
+        return (f'UnlearningResult(model={type(self.model).__name__}, '
+                f'record={self.record.request!r})')
 
 
 def _ids_text(ids) -> str:
@@ -269,9 +319,67 @@ class Unlearner:
         self.records: List[UnlearningRecord] = []
         self._set_history(ledger, retained)
 
+    # The current graph ###################################################
+
+    @property
+    def data(self) -> Data:
+        r"""The current (retained) training graph, a
+        :class:`~torch_geometric.data.Data`. Requests served through
+        :attr:`graph` leave it to be built on first access."""
+        if self._data is None:
+            self._data = self.graph.to_data()
+        return self._data
+
+    @data.setter
+    def data(self, value: Data) -> None:
+        self._data = value
+        self._graph = None
+
+    @property
+    def graph(self):
+        r"""The current graph as a
+        :class:`~torch_geometric_unlearn.datasets.RetainedGraph` over
+        :attr:`original`, whose indexes let a request cost what it touches
+        (built once, then kept up to date)."""
+        from .datasets.retained import RetainedGraph
+        if self._graph is None:
+            index = getattr(self, '_index', None)
+            if self._data is None or self._data is self.original:
+                self._graph = RetainedGraph(self.original, index=index)
+            else:
+                self._graph = RetainedGraph.from_subgraph(
+                    self.original, self._data, index=index)
+            self._index = self._graph._index
+        return self._graph
+
+    def retained_hash(self, retained=None) -> str:
+        r"""The ledger's digest of a retained graph (a
+        :class:`~torch_geometric.data.Data`, or the current graph by
+        default): the multiset digest of its triples
+        (:func:`~torch_geometric_unlearn.utils.fingerprint.edge_digest`)."""
+        from .utils.fingerprint import edge_digest, retained_digest
+        n, R = int(self.original.num_nodes), int(self.original.num_relations)
+        if retained is None:
+            if self._graph is not None:
+                return retained_digest(self._graph.digest(), n, R)
+            retained = self.data
+        return retained_digest(edge_digest(retained.edge_index,
+                                           retained.edge_type, n, R), n, R)
+
+    def model_digest(self):
+        r"""The :class:`~torch_geometric_unlearn.utils.fingerprint.
+        ModelDigest` of the current :attr:`model` (computed once, then
+        updated row by row by methods that rewrite rows)."""
+        from .utils.fingerprint import ModelDigest
+        if getattr(self, '_digest', None) is None or \
+                self._digest_of is not self.model:
+            self._digest = ModelDigest(self.model)
+            self._digest_of = self.model
+        return self._digest
+
     def _set_history(self, ledger, retained: Optional[Data]) -> None:
         from .ledger import Ledger
-        from .utils.fingerprint import triples_hash
+        self._data, self._graph = None, None
         self.ledger = Ledger() if ledger is None else ledger
         problems = self.ledger.verify()
         if problems:
@@ -284,9 +392,7 @@ class Unlearner:
         if len(self.ledger) == 0:
             return
         last = self.ledger[-1]
-        if last.get('retained_data') != triples_hash(
-                self.data.edge_index, self.data.edge_type,
-                self.data.num_nodes, self.data.num_relations):
+        if last.get('retained_data') != self.retained_hash(self.data):
             raise ValueError('the retained graph is not the one the ledger '
                              'recorded last')
         if last.get('graph') not in (None, self.original_hash):
@@ -294,8 +400,7 @@ class Unlearner:
                              'training graph')
         out = last.get('output_model')
         if self.hash_models and out is not None:
-            from .utils.fingerprint import model_hash
-            if model_hash(self.model) != out:
+            if self.model_digest().hexdigest() != out:
                 raise ValueError('the model is not the one the ledger '
                                  'recorded last (another or an edited model '
                                  'file)')
@@ -368,8 +473,9 @@ class Unlearner:
                                  f'original training graph: '
                                  f'{ids[bad][:5].tolist()}')
             as_given.update(kind='edge_ids', value=ids.tolist())
-            from .datasets.kg import to_triples
-            triples = to_triples(self.original)[ids]
+            g = self.original  # O(F): no table of all triples
+            triples = torch.stack([g.edge_index[0, ids], g.edge_type[ids],
+                                   g.edge_index[1, ids]], 1)
         if triples is not None:
             if not torch.is_tensor(triples):
                 triples = torch.as_tensor(triples)
@@ -392,6 +498,51 @@ class Unlearner:
         as_given.update(kind='relations', value=ids.tolist())
         transform, what = request_transform(relations=ids, num_hops=num_hops)
         return transform, what, as_given
+
+    def graph_request(self, transform):
+        r"""Serves a triple or entity request (:class:`ForgetTriples` or
+        :class:`ForgetEntity` without hops) from :attr:`graph`'s indexes,
+        at the cost of what it touches: removes its triples from the
+        current graph and returns the
+        :class:`~torch_geometric_unlearn.datasets.ForgetResult`. Returns
+        :obj:`None`, changing nothing, for any other request and for one
+        the deletion transform would reject (so the transform gives the
+        error, naming an earlier request where there is one)."""
+        if getattr(transform, 'num_hops', 0) != 0:
+            return None
+        n, R = int(self.original.num_nodes), int(self.original.num_relations)
+        g = self.graph
+        if isinstance(transform, ForgetTriples) and \
+                transform.triples is not None:
+            t = transform.triples
+            if t.numel() == 0 or bool((t < 0).any()) or \
+                    int(t[:, [0, 2]].max()) >= n or int(t[:, 1].max()) >= R:
+                return None
+            from .datasets.kg import triple_keys
+            keys = triple_keys(t[:, 0], t[:, 1], t[:, 2], n, R)
+            if torch.unique(keys).numel() != keys.numel():
+                return None  # the transform warns about duplicates
+            ids, which = g.locate(t)
+            found = torch.bincount(which, minlength=t.size(0)) > 0
+            if not bool(found.all()) or not bool(g.alive[ids].all()):
+                return None
+        elif isinstance(transform, ForgetEntity):
+            e = transform.entities
+            if e.numel() == 0 or bool((e < 0).any()) or \
+                    int(e.max()) >= n or \
+                    torch.unique(e).numel() != e.numel():
+                return None
+            ids = g.incident(e)
+            ends = self.original.edge_index[:, ids].reshape(-1)
+            has = torch.isin(e, ends)
+            if not bool(has.all()):
+                return None
+        else:
+            return None
+        g.digest()  # kept up to date from here on
+        removed = g.forget(ids)
+        self._data = None  # built again from the graph on first access
+        return removed
 
     def _earlier(self, entry: Optional[Dict[str, Any]]) -> str:
         if entry is None:
@@ -473,9 +624,16 @@ class Unlearner:
 
     def _log(self, record: UnlearningRecord, as_given: Dict[str, Any],
              options: Dict[str, Any], input_hash: Optional[str],
-             output: torch.nn.Module, retained: Data) -> None:
-        r"""Appends the request to :attr:`ledger` and :attr:`records`."""
-        from .utils.fingerprint import model_hash, triples_hash
+             output: torch.nn.Module, retained: Optional[Data],
+             output_digest=None) -> None:
+        r"""Appends the request to :attr:`ledger` and :attr:`records`.
+        :obj:`retained` is the graph the request left (:obj:`None`: the
+        current :attr:`graph`, already updated); :obj:`output_digest` the
+        output model's :class:`ModelDigest` when the method kept it up to
+        date (else it is computed)."""
+        from .utils.fingerprint import ModelDigest
+        if self.hash_models and output_digest is None:
+            output_digest = ModelDigest(output)
         entry = dict(
             request=record.request, given=as_given, method=self.name,
             options=options,
@@ -483,18 +641,17 @@ class Unlearner:
                         names=self._names_of(record.forget_triples)),
             affected=record.affected.tolist(),
             input_model=input_hash,
-            output_model=model_hash(output) if self.hash_models else None,
-            retained_data=triples_hash(retained.edge_index,
-                                       retained.edge_type,
-                                       retained.num_nodes,
-                                       retained.num_relations),
+            output_model=output_digest.hexdigest() if self.hash_models
+            else None,
+            retained_data=self.retained_hash(retained),
             graph=self.original_hash, seconds=record.seconds)
         record.details['ledger_entry'] = self.ledger.append(entry)['index']
         self.records.append(record)
+        if output_digest is not None:
+            self._digest, self._digest_of = output_digest, output
 
     def _input_hash(self) -> Optional[str]:
-        from .utils.fingerprint import model_hash
-        return model_hash(self.model) if self.hash_models else None
+        return self.model_digest().hexdigest() if self.hash_models else None
 
     def _unlearn(self, model: torch.nn.Module, retained: Data,
                  forget: Tensor, affected: Tensor) -> torch.nn.Module:

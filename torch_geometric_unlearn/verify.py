@@ -25,7 +25,8 @@ from torch_geometric.data import Data
 
 from .datasets.kg import KGDataset, TripleSet
 from .ledger import Ledger
-from .utils.fingerprint import model_hash, triples_hash
+from .utils.fingerprint import (edge_digest, model_hash,
+                                retained_digest, triples_hash)
 
 __all__ = ['unlearning_state', 'retained_graph', 'resume', 'VerifyReport',
            'verify']
@@ -82,7 +83,8 @@ def resume(state: Optional[Dict[str, Any]], dataset: KGDataset):
     have = triples_hash(train.edge_index, train.edge_type, n, r)
     if have == state.get('graph'):
         return train, ledger, retained
-    if have == ledger[-1].get('retained_data'):
+    if retained_digest(edge_digest(train.edge_index, train.edge_type, n, r),
+                       n, r) == ledger[-1].get('retained_data'):
         # The retained graph and the ledger's forgotten triples make up the
         # original graph (as a set, which is what its hash covers).
         forgotten = ledger.forgotten()
@@ -198,8 +200,8 @@ def verify(model: torch.nn.Module, state: Optional[Dict[str, Any]],
                f'in the original training graph')
     last = ledger[-1] if len(ledger) else {}
     report.add('the retained graph is the one the ledger recorded last',
-               last.get('retained_data') == triples_hash(
-                   retained.edge_index, retained.edge_type, n, r))
+               last.get('retained_data') == retained_digest(edge_digest(
+                   retained.edge_index, retained.edge_type, n, r), n, r))
     report.add("the model's hash matches the ledger",
                last.get('output_model') == model_hash(model),
                '' if last.get('output_model') == model_hash(model) else

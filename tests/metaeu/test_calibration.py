@@ -252,9 +252,10 @@ def test_fast_anchors_score_like_the_model(name, kwargs):
     triples = torch.stack([torch.randint(30, (200, ), generator=g),
                            torch.randint(4, (200, ), generator=g),
                            torch.randint(30, (200, ), generator=g)], 1)
-    affected = torch.arange(0, 30, 3)
-    pos = torch.full((30, ), -1, dtype=torch.long)
-    pos[affected] = torch.arange(affected.numel())
+    from torch_geometric_unlearn.metaeu.calibration import Positions
+    affected = torch.arange(0, 30, 3).flip(0)  # any order
+    pos = Positions(affected)
+    assert pos[torch.tensor([27, 1, 0, 3])].tolist() == [0, -1, 9, 8]
     with torch.no_grad():
         reps = sc.represent(sc.param_rows(torch.arange(30)))
         delta = 0.3 * torch.randn(affected.numel(), reps.size(1),
@@ -294,10 +295,12 @@ def test_fast_anchors_fall_back_where_there_is_no_closed_form():
                                                             calibrate)
     model = load_kge_model('transe', 10, 2, 4, p_norm=1.0)
     sc = get_scorer(model)
-    pos = torch.arange(10)
-    reps = sc.represent(sc.param_rows(pos))
-    assert anchor_factors(sc, pos, reps, torch.tensor([[0, 0, 1]])) is None
+    from torch_geometric_unlearn.metaeu.calibration import Positions
+    ids = torch.arange(10)
+    reps = sc.represent(sc.param_rows(ids))
+    assert anchor_factors(sc, Positions(ids), reps,
+                          torch.tensor([[0, 0, 1]])) is None
     with pytest.raises(ValueError, match="anchors"):
-        calibrate(sc, pos, reps, torch.tensor([[0, 0, 1]]),
+        calibrate(sc, ids, reps, torch.tensor([[0, 0, 1]]),
                   torch.zeros(1), torch.tensor([[1, 1, 2]]), torch.zeros(1),
                   anchors='linear')

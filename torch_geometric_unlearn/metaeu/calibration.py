@@ -31,7 +31,7 @@ from torch import Tensor
 
 from ..kge.scoring import KGEScorer
 
-__all__ = ['ScoreReference', 'calibrate', 'calibrate_newton',
+__all__ = ['ScoreReference', 'calibrate', 'calibrate_newton', 'Positions',
            'anchor_factors', 'fast_score', 'triple_scores']
 
 
@@ -179,9 +179,7 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     if steps <= 0 or forget.numel() == 0:
         return rows
     dev = rows.device
-    n = int(scorer.model.num_nodes)
-    pos = torch.full((n, ), -1, dtype=torch.long, device=dev)
-    pos[affected] = torch.arange(affected.numel(), device=dev)
+    pos = Positions(affected.to(dev))
     targets, anchor = targets.to(dev), anchor.to(dev)
     neighbours = neighbours.to(dev)
     use_anchor = anchor.numel() > 0 and weight > 0
@@ -276,7 +274,28 @@ def _fast_kind(scorer: KGEScorer) -> Optional[str]:
     return None
 
 
-def anchor_factors(scorer: KGEScorer, pos: Tensor, reps: Tensor,
+class Positions:
+    r"""The position of entity ids among the :obj:`affected` ids ``[A]``
+    (:obj:`-1` for the others), by binary search: ``pos[ids]`` costs
+    :math:`O(|ids| \log A)`, not a table over every entity of the graph.
+
+    Args:
+        affected (Tensor): Distinct entity ids ``[A]``, in any order.
+    """
+    def __init__(self, affected: Tensor) -> None:
+        self.sorted, self.order = torch.sort(affected)
+
+    def __getitem__(self, ids: Tensor) -> Tensor:
+        if self.sorted.numel() == 0:
+            return torch.full_like(ids, -1)
+        ids = ids.contiguous()
+        at = torch.searchsorted(self.sorted, ids).clamp(
+            max=self.sorted.numel() - 1)
+        return torch.where(self.sorted[at] == ids, self.order[at],
+                           torch.full_like(ids, -1))
+
+
+def anchor_factors(scorer: KGEScorer, pos: 'Positions', reps: Tensor,
                    triples: Tensor):
     r"""Precomputes the exact closed-form score of each triple with a
     single affected end as a function of that end's change (the fast
@@ -293,8 +312,8 @@ def anchor_factors(scorer: KGEScorer, pos: Tensor, reps: Tensor,
 
     Args:
         scorer (KGEScorer): The model's scoring adapter.
-        pos (Tensor): Position ``[num_nodes]`` of every entity among the
-            affected ones (:obj:`-1` for the others).
+        pos (Positions): The positions of entities among the affected
+            ones (:class:`Positions`; :obj:`-1` for the others).
         reps (Tensor): The affected entities' starting representations
             ``[A, D]``.
         triples (Tensor): ``(head, relation, tail)`` rows ``[N, 3]``.
@@ -377,9 +396,7 @@ def calibrate_newton(scorer: KGEScorer, affected: Tensor, rows: Tensor,
         return rows
     dev = rows.device
     A = affected.numel()
-    n = int(scorer.model.num_nodes)
-    pos = torch.full((n, ), -1, dtype=torch.long, device=dev)
-    pos[affected.to(dev)] = torch.arange(A, device=dev)
+    pos = Positions(affected.to(dev))
     triples = torch.cat([forget.to(dev), neighbours.to(dev)], 0)
     goal = torch.cat([targets.to(dev), anchor.to(dev)])
     rel = triples[:, 1]

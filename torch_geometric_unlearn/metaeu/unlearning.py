@@ -15,8 +15,9 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from ..kge.scoring import KGEScorer, get_scorer
-from ..unlearner import UnlearningRecord, UnlearningResult
-from .calibration import calibrate, calibrate_newton, triple_scores
+from ..unlearner import ModelDelta, UnlearningRecord, UnlearningResult
+from .calibration import (Positions, calibrate, calibrate_newton,
+                          triple_scores)
 from .config import REFINE_LR
 
 __all__ = ['Unlearning', 'Neighbourhood']
@@ -127,12 +128,60 @@ class Unlearning:
         transform, what, as_given = self.resolve_request(
             triples, edge_ids, entities, relations, num_hops)
         input_hash = self._input_hash()
-        out = self.apply_request(transform, as_given)
-        forget_triples, affected, retained = self._split_request(out)
-        clock.lap('transform')
-        hood = self._neighbourhood(out, affected)
+        # Triple and entity requests are served from the graph's indexes
+        # (cost: what the request touches); the others, and any request
+        # the transform must reject, go through the deletion transform.
+        removed = self.graph_request(transform)
+        if removed is None:
+            out = self.apply_request(transform, as_given)
+            forget_triples, affected, retained = self._split_request(out)
+            clock.lap('transform')
+            hood = self._neighbourhood(out, affected)
+        else:
+            forget_triples, affected, retained = (removed.triples,
+                                                  removed.affected, None)
+            self._warn_large(affected)
+            clock.lap('transform')
+            hood = self._graph_neighbourhood(affected)
         clock.lap('subgraph')
-        target = self.model if inplace else copy.deepcopy(self.model)
+        try:
+            target = self.model if inplace else copy.deepcopy(self.model)
+            clock.lap('copy')
+            result = self._rewrite(target, hood, affected, forget_triples,
+                                   mode, ensemble, refine, clock)
+        except BaseException:
+            if removed is not None:
+                self.graph.restore(removed)
+                self._data = None
+            raise
+        scorer, delta, digest = result
+        record = UnlearningRecord(
+            request=f'{type(transform).__name__}: {what}',
+            forget_triples=forget_triples, affected=affected,
+            num_hops=num_hops, ensemble=ensemble, refine_steps=refine,
+            seconds=clock.total(), timings=clock.timings, method=self.name,
+            details=dict(mode=mode))
+        self._log(record, as_given, dict(num_hops=num_hops, ensemble=ensemble,
+                                         refine_steps=refine, mode=mode),
+                  input_hash, target, retained, output_digest=digest)
+        clock.lap('ledger')
+        if retained is None:
+            # The graph already holds the request; its Data is built on
+            # first access, from a snapshot of this state.
+            self.model = target
+            retained = self.graph.snapshot()
+        else:
+            self.model, self.data = target, retained
+        return UnlearningResult(model=target, data=retained, record=record,
+                                delta=delta)
+
+    def _rewrite(self, target, hood: 'Neighbourhood', affected: Tensor,
+                 forget_triples: Tensor, mode: str, ensemble: int,
+                 refine: int, clock: '_Clock'):
+        r"""Computes the affected rows and writes them into
+        :obj:`target`; returns the scorer, the :class:`ModelDelta` and the
+        output model's digest (or :obj:`None` without model hashes)."""
+        c = self.config
         scorer = get_scorer(target)
         flags = self._freeze(target)
         try:
@@ -142,9 +191,9 @@ class Unlearning:
                 # Entities that keep retained triples start from their
                 # trained rows; the others get generated rows (and when
                 # every affected entity keeps some, no generator pass runs).
-                kept = torch.bincount(hood.edge_index_global.reshape(-1),
-                                      minlength=self.data.num_nodes
-                                      )[affected] > 0
+                kept = torch.bincount(hood.edge_index.reshape(-1),
+                                      minlength=hood.nodes.numel()
+                                      )[hood.affected_local] > 0
                 with torch.no_grad():
                     rows = scorer.represent(scorer.param_rows(
                         affected.to(dev)))
@@ -168,22 +217,56 @@ class Unlearning:
                 else:
                     rows = self._leave_k_out(scorer, affected, rows, kept,
                                              forget_triples,
-                                             c.leave_k_out_step)
+                                             c.leave_k_out_step, hood)
             clock.lap('calibrate')
+            tables = self._row_tables(target)
+            before = {k: t[affected.to(t.device)].detach().clone()
+                      for k, t in tables.items()}
             scorer.write_rows(affected.to(dev), rows)
+            after = {k: t[affected.to(t.device)].detach().clone()
+                     for k, t in tables.items()}
         finally:
             self._unfreeze(target, flags)
-        record = UnlearningRecord(
-            request=f'{type(transform).__name__}: {what}',
-            forget_triples=forget_triples, affected=affected,
-            num_hops=num_hops, ensemble=ensemble, refine_steps=refine,
-            seconds=clock.total(), timings=clock.timings, method=self.name,
-            details=dict(mode=mode))
-        self._log(record, as_given, dict(num_hops=num_hops, ensemble=ensemble,
-                                         refine_steps=refine, mode=mode),
-                  input_hash, target, retained)
-        self.model, self.data = target, retained
-        return UnlearningResult(model=target, data=retained, record=record)
+        delta = ModelDelta(rows=affected, before=before, after=after)
+        digest = None
+        if self.hash_models:
+            digest = self.model_digest().copy()
+            for k in tables:
+                digest.update_rows(k, affected, before[k], after[k])
+        return scorer, delta, digest
+
+    def _row_tables(self, model) -> Dict[str, Tensor]:
+        # The state entries with one row per entity (the ones write_rows
+        # may change).
+        n = int(self.original.num_nodes)
+        return {k: t for k, t in model.state_dict(keep_vars=True).items()
+                if t.dim() >= 1 and t.size(0) == n}
+
+    def _warn_large(self, affected: Tensor) -> None:
+        n = int(self.original.num_nodes)
+        if affected.numel() > 0.5 * n:
+            warnings.warn(f'the request affects {affected.numel()} of '
+                          f'{n} entities: most rows are '
+                          f'regenerated, with few unaffected neighbours to '
+                          f'read from; retraining may be the better choice')
+
+    def _graph_neighbourhood(self, affected: Tensor) -> 'Neighbourhood':
+        r""":meth:`_neighbourhood` from the graph's incidence index: the
+        same triples in the same order, at the cost of the affected
+        entities' degrees."""
+        g = self.original
+        inc = self.graph.incident(affected)
+        sub_ei = g.edge_index[:, inc]
+        nodes, local = torch.unique(torch.cat([affected, sub_ei.reshape(-1)]),
+                                    return_inverse=True)
+        aff_local = local[:affected.numel()]
+        aff_mask = torch.zeros(nodes.numel(), dtype=torch.bool)
+        aff_mask[aff_local] = True
+        return Neighbourhood(nodes=nodes, affected_local=aff_local,
+                             affected_mask=aff_mask,
+                             edge_index=local[affected.numel():].view(2, -1),
+                             edge_type=g.edge_type[inc],
+                             edge_index_global=sub_ei)
 
     def _split_request(self, out: Data):
         r"""The forgotten triples ``[F, 3]``, the affected entity ids ``[A]``
@@ -191,11 +274,7 @@ class Unlearning:
         fei, fet = out.forget_edge_index, out.forget_edge_type
         forget_triples = torch.stack([fei[0], fet, fei[1]], dim=1)
         affected = out.affected_mask.nonzero().view(-1)
-        if affected.numel() > 0.5 * self.data.num_nodes:
-            warnings.warn(f'the request affects {affected.numel()} of '
-                          f'{self.data.num_nodes} entities: most rows are '
-                          f'regenerated, with few unaffected neighbours to '
-                          f'read from; retraining may be the better choice')
+        self._warn_large(affected)
         retained = Data(edge_index=out.edge_index, edge_type=out.edge_type,
                         num_nodes=self.data.num_nodes,
                         num_relations=self.data.num_relations)
@@ -247,7 +326,8 @@ class Unlearning:
 
     def _leave_k_out(self, scorer: KGEScorer, affected: Tensor,
                      rows: Tensor, free: Tensor, forget: Tensor,
-                     step: float = 2.0) -> Tensor:
+                     step: float = 2.0,
+                     hood: Optional['Neighbourhood'] = None) -> Tensor:
         r"""The learning-free correction used without unseen reference
         triples: :math:`\mathbf{e}' = \mathbf{e} + s \frac{k}{n}
         (\mathbf{e} - \bar{\mathbf{m}}_F)` for an entity with :math:`n`
@@ -256,10 +336,8 @@ class Unlearning:
         score, and step :math:`s` (the reference of ``design.md``, section
         2)."""
         dev = rows.device
-        n_all = self.data.num_nodes
         f = forget.to(dev)
-        pos = torch.full((n_all, ), -1, dtype=torch.long, device=dev)
-        pos[affected.to(dev)] = torch.arange(affected.numel(), device=dev)
+        pos = Positions(affected.to(dev))
         with torch.no_grad():
             h = scorer.represent(scorer.param_rows(f[:, 0]))
             t = scorer.represent(scorer.param_rows(f[:, 2]))
@@ -275,10 +353,11 @@ class Unlearning:
                 mean = mean * (rows.norm(dim=-1, keepdim=True) /
                                mean.norm(dim=-1, keepdim=True).clamp(
                                    min=1e-12))
-            deg = torch.bincount(self.data.edge_index.reshape(-1),
-                                 minlength=n_all)[affected].to(dev).float()
-            # deg counts the graph before the request: n = deg - k.
-            w = (k / (deg - k).clamp(min=1))[:, None]
+            # n: the retained triples of each affected entity (each end).
+            n_kept = torch.bincount(hood.edge_index.reshape(-1),
+                                    minlength=hood.nodes.numel()
+                                    )[hood.affected_local].to(dev).float()
+            w = (k / n_kept.clamp(min=1))[:, None]
             new = rows + step * w * (rows - mean)
         return torch.where((free.to(dev) & (k > 0))[:, None], new, rows)
 
@@ -297,13 +376,12 @@ class Unlearning:
         # A forgotten triple of an entity with nothing retained (rebuilt
         # from its neighbours) has no unseen-triple target: a model retrained
         # without the entity scores it like a triple of an unknown entity.
-        pos = torch.full((self.data.num_nodes, ), -1, dtype=torch.long)
-        pos[affected] = torch.arange(affected.numel())
+        pos = Positions(affected)
         both_kept = free[pos[forget[:, 0]]] & free[pos[forget[:, 2]]]
         if getattr(reference, 'linked_share', 1.0) < 0.01:
             # The reference holds no triple whose entities stay linked, so
             # it gives no target for such a forgotten triple.
-            n = self.data.num_nodes
+            n = int(self.original.num_nodes)
             g = hood.edge_index_global
             pairs = torch.cat([g[0] * n + g[1], g[1] * n + g[0]])
             both_kept &= ~torch.isin(forget[:, 0] * n + forget[:, 2], pairs)
@@ -369,9 +447,8 @@ class Unlearning:
         r"""MetaEU-FT: a few Adam steps on the affected rows only, on their
         retained triples against shared random negatives."""
         c = self.config
-        n = self.data.num_nodes
-        pos_of = torch.full((n, ), -1, dtype=torch.long, device=rows.device)
-        pos_of[affected] = torch.arange(affected.numel(), device=rows.device)
+        n = int(self.original.num_nodes)
+        pos_of = Positions(affected)
         param = torch.nn.Parameter(rows.detach().clone())
         lr = c.refine_lr if c.refine_lr is not None else REFINE_LR.get(
             self.model_name, 1e-3)
