@@ -15,11 +15,13 @@ Cases:
   about ``--triples`` triples, then :meth:`KGDataset.save` and
   :meth:`KGDataset.load` (in a new process).
 * ``ogb``: writes an ``ogbl-wikikg2``-shaped fixture in OGB's on-disk layout
-  (random ids; valid / test sizes in wikikg2's proportions, with
-  ``--num-neg`` negatives per triple) to a temporary folder, then times
-  :func:`load_ogb_wikikg2` on it with and without negatives and with entity
-  names, and plain :func:`torch.load` of the three split files (what OGB's
-  ``get_edge_split()`` does) for comparison.
+  (:func:`write_ogb_fixture`: random ids; valid / test sizes in wikikg2's
+  proportions, with ``--num-neg`` negatives per triple) to a temporary
+  folder, then times :func:`load_ogb_wikikg2` on it: negatives in memory
+  (:obj:`int32`), negatives memory-mapped (``mmap_dir``; twice: writing the
+  cache, then reusing it), without negatives and with entity names; with
+  ``--torch-load`` also plain :func:`torch.load` of the three split files
+  (what OGB's ``get_edge_split()`` does) for comparison.
 
 Full size (about 2.5M entities / 17M triples, as ``ogbl-wikikg2``) is the
 default; for a quick run::
@@ -27,12 +29,10 @@ default; for a quick run::
     python benchmarks/bench_load.py --entities 20000 --triples 200000
 """
 import argparse
-import gzip
 import json
 import os
 import os.path as osp
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -88,11 +88,16 @@ def _worker(args) -> dict:
         info.update({s: int(d['head'].shape[0]) for s, d in loaded.items()})
     elif step.startswith('ogb-load'):
         from torch_geometric_unlearn.datasets.ogb import load_ogb_wikikg2
+        mmap_dir = None
+        if step == 'ogb-load-mmap':
+            mmap_dir = osp.join(args.workdir, 'negatives-mmap')
+            info['mmap_cached'] = osp.isdir(mmap_dir)
         dataset = load_ogb_wikikg2(
             args.workdir, with_negatives=step != 'ogb-load-noneg',
-            entity_names=step == 'ogb-load-names')
+            entity_names=step == 'ogb-load-names', mmap_dir=mmap_dir)
         if 'tail_neg' in dataset.valid:
             info['neg_shape'] = list(dataset.valid.tail_neg.shape)
+            info['neg_dtype'] = str(dataset.valid.tail_neg.dtype)
     else:
         raise ValueError(f'unknown worker step {step!r}')
     timer.__exit__()
@@ -107,151 +112,21 @@ def _worker(args) -> dict:
                 **info)
 
 
-def _write_csv_gz(path: str, header, first_column, second_column=None):
-    r"""Writes ``i,name`` rows (or single values) in chunks, gzip level 1."""
-    import numpy as np
-    chunk = 1_000_000
-    with gzip.open(path, 'wt', compresslevel=1) as f:
-        if header:
-            f.write(header + '\n')
-        for start in range(0, len(first_column), chunk):
-            a = first_column[start:start + chunk]
-            if second_column is None:
-                lines = np.char.mod('%d', a)
-            else:
-                b = second_column[start:start + chunk]
-                lines = np.char.add(np.char.add(np.char.mod('%d', a), ','), b)
-            f.write('\n'.join(lines.tolist()))
-            f.write('\n')
-
-
-def _pickle_int64_dict(write, arrays: dict, chunk: int = 1 << 24) -> None:
-    r"""Writes :obj:`pickle.dump(arrays, f, protocol=2)` for a dictionary of
-    little-endian :obj:`int64` numpy arrays, streaming the array bytes in
-    chunks.
-
-    This is the stream :func:`torch.save` puts into ``data.pkl`` for OGB's
-    split files (an array's bytes travel as a latin-1 string through
-    ``_codecs.encode``), minus the memo opcodes. The stock picklers hold
-    several copies of each array while writing, more than 24 GB for
-    wikikg2-sized negatives.
-    """
-    import numpy as np
-
-    def text(s: str) -> None:
-        data = s.encode('utf-8')
-        write(b'X' + struct.pack('<I', len(data)) + data)
-
-    write(b'\x80\x02}(')  # PROTO 2, EMPTY_DICT, MARK
-    for key, array in arrays.items():
-        array = np.ascontiguousarray(array)
-        if array.dtype != np.dtype('<i8'):
-            raise TypeError(f'{key}: expected little-endian int64')
-        text(key)
-        # ndarray = _reconstruct(ndarray, (0, ), b'b')
-        write(b'cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n'
-              b'K\x00\x85c_codecs\nencode\n')
-        text('b')
-        text('latin1')
-        write(b'\x86R\x87R')
-        # state = (1, shape, dtype('i8'), False, raw bytes)
-        write(b'(K\x01(')
-        for dim in array.shape:
-            write(b'J' + struct.pack('<i', dim))
-        write(b'tcnumpy\ndtype\n')
-        text('i8')
-        write(b'\x89\x88\x87R(K\x03')
-        text('<')
-        write(b'NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89')
-        write(b'c_codecs\nencode\n')
-        flat = array.reshape(-1).view(np.uint8)
-        size = flat.size + sum(
-            int(np.count_nonzero(flat[i:i + chunk] >= 128))
-            for i in range(0, flat.size, chunk))
-        if size >= 2**32:
-            raise ValueError(f'{key}: too large for pickle protocol 2')
-        write(b'X' + struct.pack('<I', size))
-        for i in range(0, flat.size, chunk):
-            write(flat[i:i + chunk].tobytes().decode('latin-1').encode())
-        text('latin1')
-        write(b'\x86Rtb')  # encode(...), state tuple, BUILD
-    write(b'u.')  # SETITEMS, STOP
-
-
-def _save_like_torch(arrays: dict, path: str) -> None:
-    r"""Writes :obj:`arrays` as :func:`torch.save` does (a zip archive with a
-    ``data.pkl`` record), streaming; :func:`torch.load` reads it back."""
-    import zipfile
-    stem = osp.splitext(osp.basename(path))[0]
-    with zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED,
-                         allowZip64=True) as archive:
-        with archive.open(f'{stem}/data.pkl', 'w', force_zip64=True) as f:
-            _pickle_int64_dict(f.write, arrays)
-        archive.writestr(f'{stem}/byteorder', 'little')
-        archive.writestr(f'{stem}/version', '3\n')
-
-
-def _check_writer() -> None:
-    import numpy as np
-    import torch
-    small = {'a': np.arange(-3, 300, dtype=np.int64) * 1_000_003,
-             'b': np.arange(12, dtype=np.int64).reshape(3, 4)}
-    path = osp.join(tempfile.mkdtemp(prefix='bench_check_'), 'x.pt')
-    try:
-        _save_like_torch(small, path)
-        back = torch.load(path, weights_only=False)
-    finally:
-        shutil.rmtree(osp.dirname(path), ignore_errors=True)
-    assert sorted(back) == sorted(small)
-    for key, value in small.items():
-        assert np.array_equal(back[key], value), key
-
-
 def _write_ogb_fixture(args) -> dict:
-    r"""Writes ``<workdir>/ogbl_wikikg2`` in OGB's layout with random ids."""
-    import numpy as np
-
-    _check_writer()
-    folder = osp.join(args.workdir, 'ogbl_wikikg2')
-    split_dir = osp.join(folder, 'split', 'time')
-    for sub in (split_dir, osp.join(folder, 'raw'),
-                osp.join(folder, 'mapping')):
-        os.makedirs(sub, exist_ok=True)
+    r"""Writes ``<workdir>/ogbl_wikikg2`` in OGB's layout with random ids
+    (:func:`~torch_geometric_unlearn.datasets.write_ogb_fixture`)."""
+    from torch_geometric_unlearn.datasets import write_ogb_fixture
     n_valid = int(round(args.triples * WIKIKG2_VALID))
     n_test = int(round(args.triples * WIKIKG2_TEST))
     n_train = args.triples - n_valid - n_test
-    rng = np.random.default_rng(args.seed)
-    sizes = {'train': n_train, 'valid': n_valid, 'test': n_test}
-    file_mb = 0.0
-    for split, n in sizes.items():
-        d = {
-            'head': rng.integers(0, args.entities, n, dtype=np.int64),
-            'relation': rng.integers(0, args.relations, n, dtype=np.int64),
-            'tail': rng.integers(0, args.entities, n, dtype=np.int64),
-        }
-        if split != 'train' and args.num_neg > 0:
-            shape = (n, args.num_neg)
-            d['head_neg'] = rng.integers(0, args.entities, shape,
-                                         dtype=np.int64)
-            d['tail_neg'] = rng.integers(0, args.entities, shape,
-                                         dtype=np.int64)
-        path = osp.join(split_dir, f'{split}.pt')
-        _save_like_torch(d, path)
-        del d
-        file_mb += osp.getsize(path) / 2**20
-    raw = osp.join(folder, 'raw')
-    _write_csv_gz(osp.join(raw, 'num-node-list.csv.gz'), None,
-                  np.array([args.entities]))
-    _write_csv_gz(osp.join(raw, 'num-edge-list.csv.gz'), None,
-                  np.array([n_train]))
-    ids = np.arange(args.entities)
-    _write_csv_gz(osp.join(folder, 'mapping', 'nodeidx2entityid.csv.gz'),
-                  'node idx,entity id', ids,
-                  np.char.add('Q', np.char.mod('%d', ids + 1)))
-    rels = np.arange(args.relations)
-    _write_csv_gz(osp.join(folder, 'mapping', 'reltype2relid.csv.gz'),
-                  'reltype,rel id', rels,
-                  np.char.add('P', np.char.mod('%d', rels + 1)))
+    folder = write_ogb_fixture(args.workdir, num_entities=args.entities,
+                               num_relations=args.relations,
+                               num_train=n_train, num_valid=n_valid,
+                               num_test=n_test, num_neg=args.num_neg,
+                               seed=args.seed)
+    split_dir = osp.join(folder, 'split', 'time')
+    file_mb = sum(osp.getsize(osp.join(split_dir, f'{s}.pt'))
+                  for s in ('train', 'valid', 'test')) / 2**20
     return dict(train=n_train, valid=n_valid, test=n_test,
                 split_files_mb=file_mb)
 
@@ -304,7 +179,10 @@ def _describe(r: dict) -> str:
     elif 'train' in r:
         extra.append(f"{r['train']}/{r['valid']}/{r['test']} triples")
     if 'neg_shape' in r:
-        extra.append(f"valid.tail_neg {r['neg_shape']}")
+        extra.append(f"valid.tail_neg {r['neg_shape']} {r['neg_dtype']}"
+                     + (' (memory-mapped, cache reused)' if
+                        r.get('mmap_cached') else ' (memory-mapped)' if
+                        'mmap_cached' in r else ''))
     return text + ''.join(f'\n{"":<22}{e}' for e in extra)
 
 
@@ -328,6 +206,9 @@ def main(argv=None) -> None:
                         help='keep the written files')
     parser.add_argument('--json', default=None,
                         help='also write the results to this JSON file')
+    parser.add_argument('--torch-load', action='store_true',
+                        help='also time plain torch.load of the split files '
+                        '(needs about 3x their size in memory)')
     parser.add_argument('--worker', default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -358,8 +239,10 @@ def main(argv=None) -> None:
         if 'synthetic' in cases:
             steps += ['synthetic-generate', 'synthetic-reload']
         if 'ogb' in cases:
-            steps += ['ogb-write', 'ogb-load', 'ogb-load-noneg',
-                      'ogb-load-names', 'ogb-torch-load']
+            steps += ['ogb-write', 'ogb-load', 'ogb-load-mmap',
+                      'ogb-load-mmap', 'ogb-load-noneg', 'ogb-load-names']
+            if args.torch_load:
+                steps.append('ogb-torch-load')
         failed = set()
         for step in steps:
             if step.split('-')[0] in failed:

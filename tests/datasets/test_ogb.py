@@ -101,7 +101,7 @@ def test_counts_triples_negatives(ogb_root, monkeypatch):
         else:
             for key in ('head_neg', 'tail_neg'):
                 assert data[key].shape == (n, NUM_NEG)
-                assert data[key].dtype == torch.long
+                assert data[key].dtype == torch.int32
                 assert torch.equal(data[key], torch.from_numpy(a[key]))
 
 
@@ -174,7 +174,7 @@ def test_int32_arrays(tmp_path):
     _, arrays = _write_fixture(str(tmp_path), dtype=np.int32)
     dataset = load_ogb_wikikg2(str(tmp_path))
     assert dataset.train.edge_index.dtype == torch.long
-    assert dataset.test.tail_neg.dtype == torch.long
+    assert dataset.test.tail_neg.dtype == torch.int32
     assert dataset.test.tail_neg.tolist() == arrays['test'][
         'tail_neg'].tolist()
 
@@ -342,3 +342,162 @@ def test_negative_ids(ogb_root):
     with pytest.raises(OGBFormatError, match="negative relation id in "
                        "'relation' of split 'train'"):
         load_ogb_wikikg2(root)
+
+
+# int32 / memory-mapped negatives, streaming, the fixture writer ############
+
+def test_streaming_matches_plain_unpickling(ogb_root, monkeypatch):
+    import torch_geometric_unlearn.datasets.ogb as ogb
+    root, _, arrays = ogb_root
+    monkeypatch.setattr(ogb, 'STREAM_MIN_BYTES', 1 << 40)  # no streaming
+    plain = load_ogb_wikikg2(root, neg_dtype=torch.long)
+    # Every payload streamed, in 7-byte reads: UTF-8 sequences and int64
+    # values split across chunks.
+    monkeypatch.setattr(ogb, 'STREAM_MIN_BYTES', 1)
+    monkeypatch.setattr(ogb, 'STREAM_CHUNK_BYTES', 7)
+    streamed = load_ogb_wikikg2(root, neg_dtype=torch.long)
+    for s in ('train', 'valid', 'test'):
+        assert torch.equal(streamed[s].edge_index, plain[s].edge_index)
+        assert torch.equal(streamed[s].edge_type, plain[s].edge_type)
+        assert streamed[s].edge_index[0].tolist() == arrays[s][
+            'head'].tolist()
+    for key in ('head_neg', 'tail_neg'):
+        assert plain.test[key].dtype == torch.long
+        assert torch.equal(streamed.test[key], plain.test[key])
+        assert streamed.test[key].tolist() == arrays['test'][key].tolist()
+
+
+def test_neg_dtype_and_mmap(ogb_root, tmp_path):
+    root, folder, arrays = ogb_root
+    cache = str(tmp_path / 'negatives')
+    mapped = load_ogb_wikikg2(root, mmap_dir=cache)
+    wide = load_ogb_wikikg2(root, neg_dtype=torch.long)
+    assert mapped.meta['mmap_dir'] == cache
+    for s in ('valid', 'test'):
+        for key in ('head_neg', 'tail_neg'):
+            t = mapped[s][key]
+            assert t.dtype == torch.int32 and wide[s][key].dtype == torch.long
+            assert t.tolist() == arrays[s][key].tolist()
+            on_disk = np.load(osp.join(cache, f'{s}.{key}.npy'),
+                              mmap_mode='r')
+            assert on_disk.dtype == np.int32
+            assert np.array_equal(on_disk, arrays[s][key])
+    # Copy-on-write: writing into the tensor leaves the cache as it was.
+    mapped.test.tail_neg[0, 0] = 1
+    again = load_ogb_wikikg2(root, mmap_dir=cache)
+    assert again.test.tail_neg.tolist() == arrays['test'][
+        'tail_neg'].tolist()
+
+
+def test_mmap_cache_reused_then_refreshed(ogb_root, tmp_path):
+    root, folder, arrays = ogb_root
+    cache = str(tmp_path / 'negatives')
+    load_ogb_wikikg2(root, mmap_dir=cache)
+    path = osp.join(cache, 'valid.head_neg.npy')
+    marked = np.load(path)
+    marked[:] = 5
+    np.save(path, marked)  # a reused cache is read, not rewritten
+    assert bool((load_ogb_wikikg2(root, mmap_dir=cache).valid.head_neg
+                 == 5).all())
+    # A changed split file invalidates its entries.
+    valid_pt = osp.join(folder, 'split', 'time', 'valid.pt')
+    d = torch.load(valid_pt, weights_only=False)
+    torch.save(d, valid_pt)
+    st = os.stat(valid_pt)
+    os.utime(valid_pt, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    fresh = load_ogb_wikikg2(root, mmap_dir=cache)
+    assert fresh.valid.head_neg.tolist() == arrays['valid'][
+        'head_neg'].tolist()
+
+
+def test_neg_dtype_errors(ogb_root, tmp_path):
+    root, folder, _ = ogb_root
+    with pytest.raises(ValueError, match='neg_dtype'):
+        load_ogb_wikikg2(root, neg_dtype=torch.float32)
+    a_file = tmp_path / 'file'
+    a_file.write_text('x')
+    with pytest.raises(NotADirectoryError, match='mmap_dir'):
+        load_ogb_wikikg2(root, mmap_dir=str(a_file))
+    test_pt = osp.join(folder, 'split', 'time', 'test.pt')
+    d = torch.load(test_pt, weights_only=False)
+    d['head_neg'] = d['head_neg'] + 2**31
+    torch.save(d, test_pt)
+    with pytest.raises(OGBFormatError, match='int32 range.*neg_dtype'):
+        load_ogb_wikikg2(root)
+    with pytest.raises(OGBFormatError, match='out of range'):
+        load_ogb_wikikg2(root, neg_dtype=torch.long)
+
+
+def test_evaluate_ogb_int32_mmap_negatives(ogb_root, tmp_path):
+    from torch_geometric_unlearn.kge import (LinkPredictionEvaluator,
+                                             load_kge_model)
+    root, _, _ = ogb_root
+    mapped = load_ogb_wikikg2(root, mmap_dir=str(tmp_path / 'mm'))
+    torch.manual_seed(0)
+    model = load_kge_model('distmult', NUM_NODES, NUM_RELS, 8)
+    evaluator = LinkPredictionEvaluator(NUM_NODES, NUM_RELS, batch_size=4)
+    test = mapped.test
+    got = evaluator.evaluate_ogb(model, test, test.head_neg, test.tail_neg,
+                                 return_ranks=True)
+    wide = evaluator.evaluate_ogb(model, test, test.head_neg.long(),
+                                  test.tail_neg.long(), return_ranks=True)
+    assert torch.equal(got['tail_ranks'], wide['tail_ranks'])
+    assert torch.equal(got['head_ranks'], wide['head_ranks'])
+    # Brute force: rank of the true tail among its given negatives.
+    h, t, r = test.edge_index[0], test.edge_index[1], test.edge_type
+    k = test.tail_neg.size(1)
+    with torch.no_grad():
+        pos = model(h, r, t)
+        neg = model(h[:, None].expand(-1, k).reshape(-1),
+                    r[:, None].expand(-1, k).reshape(-1),
+                    test.tail_neg.long().reshape(-1)).view(-1, k)
+    expected = 1 + 0.5 * ((neg > pos[:, None]).sum(1) +
+                          (neg >= pos[:, None]).sum(1)).double()
+    assert torch.allclose(got['tail_ranks'], expected)
+
+
+def test_write_ogb_fixture_round_trip(tmp_path):
+    from torch_geometric_unlearn.datasets import write_ogb_fixture
+    folder = write_ogb_fixture(str(tmp_path / 'a'), num_entities=50,
+                               num_relations=4, num_train=300, num_valid=11,
+                               num_test=13, num_neg=6, seed=2)
+    assert folder == osp.join(str(tmp_path / 'a'), 'ogbl_wikikg2')
+    ds = load_ogb_wikikg2(str(tmp_path / 'a'), entity_names=True)
+    assert (ds.num_entities, ds.num_relations) == (50, 4)
+    assert ds.entity_vocab.name(0) == 'Q1'
+    assert ds.relation_vocab.to_list() == ['P1', 'P2', 'P3', 'P4']
+    for s, n in (('train', 300), ('valid', 11), ('test', 13)):
+        raw = torch.load(osp.join(folder, 'split', 'time', f'{s}.pt'),
+                         weights_only=False)  # what OGB itself reads
+        assert raw['head'].dtype == np.int64 and raw['head'].shape == (n, )
+        assert ds[s].edge_index[0].tolist() == raw['head'].tolist()
+        assert ds[s].edge_index[1].tolist() == raw['tail'].tolist()
+        assert ds[s].edge_type.tolist() == raw['relation'].tolist()
+        if s != 'train':
+            assert raw['tail_neg'].shape == (n, 6)
+            assert ds[s].tail_neg.tolist() == raw['tail_neg'].tolist()
+    # Seeded: the same arguments give the same files, another seed others.
+    write_ogb_fixture(str(tmp_path / 'b'), 50, 4, 300, 11, 13, 6, seed=2)
+    write_ogb_fixture(str(tmp_path / 'c'), 50, 4, 300, 11, 13, 6, seed=3)
+    same = load_ogb_wikikg2(str(tmp_path / 'b'))
+    other = load_ogb_wikikg2(str(tmp_path / 'c'))
+    assert torch.equal(same.train.edge_index, ds.train.edge_index)
+    assert torch.equal(same.test.head_neg, ds.test.head_neg)
+    assert not torch.equal(other.train.edge_index, ds.train.edge_index)
+
+
+def test_write_ogb_fixture_skew_and_errors(tmp_path):
+    from torch_geometric_unlearn.datasets import write_ogb_fixture
+    write_ogb_fixture(str(tmp_path / 'u'), 500, 3, 5000, 0, 0, 0, seed=0)
+    write_ogb_fixture(str(tmp_path / 's'), 500, 3, 5000, 0, 0, 0, seed=0,
+                      skew=3.0)
+    uniform = load_ogb_wikikg2(str(tmp_path / 'u'), with_negatives=False)
+    skewed = load_ogb_wikikg2(str(tmp_path / 's'), with_negatives=False)
+    deg_u = torch.bincount(uniform.train.edge_index.view(-1), minlength=500)
+    deg_s = torch.bincount(skewed.train.edge_index.view(-1), minlength=500)
+    assert int(deg_s.max()) > 5 * int(deg_u.max())  # hubs
+    assert uniform.valid.edge_index.shape == (2, 0)
+    with pytest.raises(ValueError, match='num_train'):
+        write_ogb_fixture(str(tmp_path / 'x'), 10, 2, -1, 1, 1, 1)
+    with pytest.raises(ValueError, match='skew'):
+        write_ogb_fixture(str(tmp_path / 'x'), 10, 2, 5, 1, 1, 1, skew=0.5)

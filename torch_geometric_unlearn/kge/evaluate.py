@@ -640,10 +640,12 @@ class LinkPredictionEvaluator:
         Args:
             model (torch.nn.Module): The KGE model.
             triples (torch.Tensor or Data or list): Triples, ``[T, 3]``.
-            head_neg (torch.Tensor, optional): Negative heads, ``[T, K]``.
-                (default: :obj:`None`)
-            tail_neg (torch.Tensor, optional): Negative tails, ``[T, K]``.
-                (default: :obj:`None`)
+            head_neg (torch.Tensor, optional): Negative heads, ``[T, K]``,
+                of any integer dtype (:func:`load_ogb_wikikg2` gives
+                :obj:`int32`, possibly memory-mapped); read batch by batch,
+                never copied whole. (default: :obj:`None`)
+            tail_neg (torch.Tensor, optional): Negative tails, ``[T, K]``,
+                likewise. (default: :obj:`None`)
             rank_type (str, optional): :obj:`"realistic"`,
                 :obj:`"optimistic"` or :obj:`"pessimistic"`.
                 (default: :obj:`"realistic"`)
@@ -677,7 +679,9 @@ class LinkPredictionEvaluator:
                                     or int(neg.max()) >= self.num_nodes):
                 raise ValueError(f"'{side}_neg' ids must lie in [0, "
                                  f"{self.num_nodes - 1}]")
-            negs[side] = neg.long().to(device)
+            # Kept as given (e.g. int32, memory-mapped): each batch is moved
+            # and widened on its own, so memory stays bounded by a batch.
+            negs[side] = neg
         training = model.training
         model.eval()
         ranks = {}
@@ -698,7 +702,8 @@ class LinkPredictionEvaluator:
         out = []
         for start in range(0, triples.size(0), self.batch_size):
             h, r, t = triples[start:start + self.batch_size].unbind(dim=1)
-            cand = neg[start:start + self.batch_size]
+            cand = neg[start:start + self.batch_size].to(
+                triples.device, torch.long)
             if side == 'tail':
                 cand = torch.cat([t.unsqueeze(1), cand], dim=1)
                 scores = scorer.tails(h, r, cand)
