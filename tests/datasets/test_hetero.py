@@ -310,6 +310,9 @@ def test_typed_requests_resolve_to_homogeneous_ids():
     req = resolve_typed_request(m, train, train, relations=et)
     assert req['relations'] is None
     assert torch.equal(req['triples'], to_triples(train)[ref])
+    # The current graph may be given as a function that builds it.
+    lazy = resolve_typed_request(m, train, lambda: train, relations=et)
+    assert torch.equal(lazy['triples'], req['triples'])
 
 
 def test_codex_s_typed_round_trip():

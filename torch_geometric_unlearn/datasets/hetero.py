@@ -790,7 +790,8 @@ def resolve_typed_request(mapping: Optional[HeteroMapping], original: Data,
       indices}`` :math:`\to` entity ids,
     * ``relations=name``, ``(head_type, relation, tail_type)`` or a list of
       those :math:`\to` relation ids, or, when an edge type is named, the
-      rows of :obj:`current` of those edge types and relations.
+      rows of :obj:`current` (a graph, or a function that returns it) of
+      those edge types and relations.
 
     A request that names nothing typed is returned as it is.
 
@@ -828,6 +829,9 @@ def resolve_typed_request(mapping: Optional[HeteroMapping], original: Data,
         if not typed:
             out['relations'] = torch.tensor(rel_ids, dtype=torch.long)
             return out
+        if not isinstance(current, Data) and callable(current):
+            current = current()  # built only when needed (a Data is
+            # callable too: it iterates its attributes)
         k = mapping.edge_type_index(current)
         sel = torch.zeros(len(mapping.edge_types), dtype=torch.bool)
         sel[typed] = True
