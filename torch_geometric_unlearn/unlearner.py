@@ -455,7 +455,8 @@ class Unlearner:
         given = [x is not None for x in (triples, edge_ids, entities,
                                          relations)]
         if sum(given) == 1:
-            req = resolve_typed_request(self.typed, self.original, self.data,
+            req = resolve_typed_request(self.typed, self.original,
+                                        lambda: self.data,
                                         triples, edge_ids, entities,
                                         relations)
             triples, edge_ids = req['triples'], req['edge_ids']

@@ -304,3 +304,37 @@ def test_fast_anchors_fall_back_where_there_is_no_closed_form():
         calibrate(sc, ids, reps, torch.tensor([[0, 0, 1]]),
                   torch.zeros(1), torch.tensor([[1, 1, 2]]), torch.zeros(1),
                   anchors='linear')
+
+
+@pytest.mark.parametrize('name,kwargs', [
+    ('transe', dict(p_norm=2.0)), ('rotate', {}), ('distmult', {}),
+    ('complex', {})])
+def test_the_closed_form_engine_follows_autograd(name, kwargs):
+    # The hand-written gradients and Adam give the rows autograd and
+    # torch.optim.Adam give, forgotten, slow (two affected ends) and fast
+    # anchors, the proximal term and frozen rows included.
+    from torch_geometric_unlearn.metaeu.calibration import calibrate
+    torch.manual_seed(0)
+    model = load_kge_model(name, 30, 4, 8, **kwargs)
+    sc = get_scorer(model)
+    g = torch.Generator().manual_seed(2)
+    triples = torch.stack([torch.randint(30, (150, ), generator=g),
+                           torch.randint(4, (150, ), generator=g),
+                           torch.randint(30, (150, ), generator=g)], 1)
+    affected = torch.arange(0, 30, 2)
+    free = torch.rand(affected.numel(), generator=g) > 0.2
+    with torch.no_grad():
+        reps = sc.represent(sc.param_rows(torch.arange(30)))
+        forget, nb = triples[:12], triples[12:]
+        targets = triple_scores(sc, reps, forget) - 0.7
+        anchor = triple_scores(sc, reps, nb)
+    kw = dict(steps=25, free=free, prox=0.3)
+    out = {e: calibrate(sc, affected, reps[affected], forget, targets, nb,
+                        anchor, engine=e, **kw)
+           for e in ('auto', 'autograd')}
+    assert not torch.allclose(out['auto'], reps[affected], atol=1e-3)
+    assert torch.allclose(out['auto'], out['autograd'], atol=1e-4)
+    assert torch.equal(out['auto'][~free], reps[affected][~free])
+    with pytest.raises(ValueError, match='engine'):
+        calibrate(sc, affected, reps[affected], forget, targets, nb, anchor,
+                  engine='jit')

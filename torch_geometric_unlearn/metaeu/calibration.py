@@ -148,7 +148,8 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
               forget: Tensor, targets: Tensor, neighbours: Tensor,
               anchor: Tensor, steps: int = 100, lr: float = 0.01,
               weight: float = 1.0, free: Optional[Tensor] = None,
-              prox: float = 0.0, anchors: str = 'fast') -> Tensor:
+              prox: float = 0.0, anchors: str = 'fast',
+              engine: str = 'auto') -> Tensor:
     r"""Moves the representations :obj:`rows` ``[A, D]`` of the
     :obj:`affected` entities ``[A]`` so that the :obj:`forget` triples
     ``[F, 3]`` score :obj:`targets` ``[F]`` while the :obj:`neighbours`
@@ -172,10 +173,20 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     through the score. Anchors with two affected ends, and every anchor of
     other models, are scored through the model at every step, as with
     :obj:`anchors="exact"`. The rows of the other ends are gathered once, so
-    a step costs :math:`O((F + N) D)` whatever the size of the graph."""
+    a step costs :math:`O((F + N) D)` whatever the size of the graph.
+
+    With :obj:`engine="auto"` (the default) the four supported models take
+    their gradients in closed form and run Adam by hand (the same update
+    as :class:`torch.optim.Adam`), without autograd: a small request's
+    steps then cost a few tensor operations each, not an autograd graph;
+    :obj:`engine="autograd"` (and any other model) differentiates through
+    the scorer."""
     if anchors not in ('fast', 'exact'):
         raise ValueError(f"unknown anchors '{anchors}' (expected 'fast' "
                          f"or 'exact')")
+    if engine not in ('auto', 'autograd'):
+        raise ValueError(f"unknown engine '{engine}' (expected 'auto' or "
+                         f"'autograd')")
     if steps <= 0 or forget.numel() == 0:
         return rows
     dev = rows.device
@@ -217,6 +228,15 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     both = torch.cat([targets, anchor])
     spread = float(both.std().clamp(min=1e-6)) if both.numel() > 1 else 1.0
     num_anchor = max(int(anchor.numel()), 1)
+    if engine == 'auto' and _fast_kind(scorer) is not None:
+        with torch.no_grad():
+            out = _manual_adam(
+                scorer, start, rel, hp, tp, h_own, t_own, fixed_h, fixed_t,
+                query_of, num_forget, targets, slow_target if use_anchor
+                else None, fast, fast_target if fast is not None else None,
+                start_rep, weight, num_anchor, spread, prox, scale, mask,
+                int(steps), lr * scale)
+        return out
     for _ in range(int(steps)):
         reps = scorer.represent(param)
         head = torch.where(h_own, reps[hp], fixed_h)
@@ -246,6 +266,72 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
             param.grad.mul_(mask)
         opt.step()
     return scorer.represent(param.detach())
+
+
+def _manual_adam(scorer, start, rel, hp, tp, h_own, t_own, fixed_h,
+                 fixed_t, query_of, num_forget, targets, slow_target, fast,
+                 fast_target, start_rep, weight, num_anchor, spread, prox,
+                 scale, mask, steps, lr, betas=(0.9, 0.999), eps=1e-8):
+    # calibrate()'s loop with closed-form gradients (see its docstring).
+    kind = _fast_kind(scorer)
+    normalise = type(scorer).__name__ == 'TransEScorer'
+    rotate = type(scorer).__name__ == 'RotatEScorer'
+    param = start.clone()
+    m = torch.zeros_like(param)
+    v = torch.zeros_like(param)
+    A = param.size(0)
+    h_sel = h_own.view(-1).nonzero().view(-1)
+    t_sel = t_own.view(-1).nonzero().view(-1)
+    T = rel.numel()
+    coef = torch.empty(T, dtype=param.dtype, device=param.device)
+    coef_scale = torch.full_like(coef, 0.0)
+    coef_scale[:num_forget] = 2.0 / (spread ** 2 * max(num_forget, 1))
+    goal = torch.cat([targets] + ([slow_target] if slow_target is not None
+                                  else []))
+    if slow_target is not None:
+        coef_scale[num_forget:] = 2.0 * weight / (spread ** 2 * num_anchor)
+    b1, b2 = betas
+    for step in range(1, steps + 1):
+        if normalise:
+            norm = param.norm(dim=-1, keepdim=True).clamp(min=1e-12)
+            reps = param / norm
+        else:
+            reps = param
+        head = torch.where(h_own, reps[hp], fixed_h)
+        tail = torch.where(t_own, reps[tp], fixed_t)
+        q = query_of(head)
+        if kind == 'l2':
+            diff = q - tail
+            dist = diff.norm(dim=-1).clamp(min=1e-12)
+            score = scorer.offset() - dist
+            unit = diff / dist[:, None]
+            g_t = unit
+            g_h = -(scorer.head_query_rep(rel, unit) if rotate else unit)
+        else:
+            score = (q * tail).sum(-1)
+            g_t = q
+            g_h = scorer.head_query_rep(rel, tail)
+        coef = (score - goal) * coef_scale
+        grad = torch.zeros_like(reps)
+        grad.index_add_(0, hp[h_sel], g_h[h_sel] * coef[h_sel, None])
+        grad.index_add_(0, tp[t_sel], g_t[t_sel] * coef[t_sel, None])
+        if fast is not None:
+            value, dvalue = fast_score(scorer, fast, reps - start_rep,
+                                       grad=True)
+            c = 2 * weight * (value - fast_target) / (spread ** 2 *
+                                                      num_anchor)
+            grad.index_add_(0, fast[1], dvalue * c[:, None])
+        if normalise:  # through e / ||e||
+            grad = (grad - (grad * reps).sum(-1, keepdim=True) * reps) / norm
+        if prox > 0:
+            grad = grad + 2 * prox * (param - start) / (scale ** 2 * A)
+        if mask is not None:
+            grad = grad * mask
+        m.mul_(b1).add_(grad, alpha=1 - b1)
+        v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        denom = (v.sqrt() / (1 - b2 ** step) ** 0.5).add_(eps)
+        param.addcdiv_(m, denom, value=-lr / (1 - b1 ** step))
+    return scorer.represent(param)
 
 
 def _query_maker(scorer: KGEScorer, rel: Tensor):

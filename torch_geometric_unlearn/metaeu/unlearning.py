@@ -20,7 +20,7 @@ from .calibration import (Positions, calibrate, calibrate_newton,
                           triple_scores)
 from .config import REFINE_LR
 
-__all__ = ['Unlearning', 'Neighbourhood']
+__all__ = ['Unlearning', 'Neighbourhood', 'isolated_neighbourhood']
 
 
 @dataclass
@@ -44,6 +44,18 @@ class Neighbourhood:
     edge_index: Tensor
     edge_type: Tensor
     edge_index_global: Tensor
+
+
+def isolated_neighbourhood(entities: Tensor) -> 'Neighbourhood':
+    r"""The :class:`Neighbourhood` of affected entities that have no
+    retained triple: the entities alone, no edges."""
+    k = entities.numel()
+    empty = torch.zeros(2, 0, dtype=torch.long)
+    return Neighbourhood(nodes=entities, affected_local=torch.arange(k),
+                         affected_mask=torch.ones(k, dtype=torch.bool),
+                         edge_index=empty,
+                         edge_type=torch.zeros(0, dtype=torch.long),
+                         edge_index_global=empty)
 
 
 class _Clock:
@@ -198,9 +210,14 @@ class Unlearning:
                     rows = scorer.represent(scorer.param_rows(
                         affected.to(dev)))
                 if not bool(kept.all()):
-                    rows = torch.where(kept.to(dev)[:, None], rows,
-                                       self._generate_rows(scorer, hood,
-                                                           ensemble))
+                    # The entities without retained triples have no
+                    # neighbourhood: generate them alone (the other rows'
+                    # neighbourhoods, hubs' included, are not read).
+                    lost = (~kept).nonzero().view(-1)
+                    rows = rows.clone()
+                    rows[lost.to(dev)] = self._generate_rows(
+                        scorer, isolated_neighbourhood(affected[lost]),
+                        ensemble)
             else:
                 rows = self._generate_rows(scorer, hood, ensemble)
             clock.lap('generate')
