@@ -113,3 +113,58 @@ def test_check_finite_names_the_bad_rows():
         m.node_emb.weight[2, 3] = float('inf')
     with pytest.raises(ValueError, match=r"'node_emb.weight' at rows 2, 7"):
         check_finite(m)
+
+
+def _slow_row_digest(row_words, index, mask=(1 << 64) - 1):
+    # The row hash of fingerprint.row_digests with Python integers.
+    def mix(x):
+        x &= mask
+        x ^= x >> 30
+        x = (x * 0xbf58476d1ce4e5b9) & mask
+        x ^= x >> 27
+        x = (x * 0x94d049bb133111eb) & mask
+        return x ^ (x >> 31)
+    golden = 0x9e3779b97f4a7c15
+    acc = 0
+    for j, w in enumerate(row_words):
+        key = mix(j * golden + 1) | 1
+        key32 = key & 0xffffffff
+        key32 = key32 - (1 << 32) if key32 >= 1 << 31 else key32
+        prod = (w * key32) & 0xffffffff  # int32 product, wraps
+        acc += prod - (1 << 32) if prod >= 1 << 31 else prod
+    return mix(acc + mix(index + golden))
+
+
+def test_row_digests_against_python_integers():
+    from torch_geometric_unlearn.utils.fingerprint import row_digests
+    t = torch.randn(4, 5)
+    words = t.view(torch.int32).tolist()
+    got = [x & ((1 << 64) - 1) for x in row_digests(t).tolist()]
+    assert got == [_slow_row_digest(w, i) for i, w in enumerate(words)]
+
+
+def test_incremental_digests_equal_full_ones():
+    from torch_geometric_unlearn.utils.fingerprint import (ModelDigest,
+                                                           edge_digest)
+    model = load_kge_model('complex', 50, 4, 8)
+    d = ModelDigest(model)
+    assert d.hexdigest() == model_hash(model)
+    rows = torch.tensor([3, 17, 40])
+    before = model.node_emb.weight[rows].detach().clone()
+    with torch.no_grad():
+        model.node_emb.weight[rows] += 0.5
+    d.update_rows('node_emb.weight', rows, before,
+                  model.node_emb.weight[rows])
+    assert d.hexdigest() == model_hash(model)
+    with torch.no_grad():  # a one-bit change anywhere shows
+        w = model.node_emb_im.weight
+        w.view(-1).view(torch.int32)[7] ^= 1
+    assert d.hexdigest() != model_hash(model)
+    ei = torch.randint(50, (2, 30))
+    et = torch.randint(4, (30, ))
+    perm = torch.randperm(30)
+    full = edge_digest(ei, et, 50, 4)
+    assert edge_digest(ei[:, perm], et[perm], 50, 4) == full  # order-free
+    part = edge_digest(ei[:, :10], et[:10], 50, 4)
+    rest = edge_digest(ei[:, 10:], et[10:], 50, 4)
+    assert (full - part) & ((1 << 64) - 1) == rest

@@ -319,3 +319,52 @@ def test_episode_forget_queries(kg):
     ep2 = plain.sample(torch.Generator().manual_seed(0))
     assert ep.query_type.numel() == ep2.query_type.numel() + 10
     assert torch.equal(ep.support_type, ep2.support_type)
+
+
+def test_indexed_requests_equal_the_transform_path(kg, trained, monkeypatch):
+    # Triple and entity requests served from the graph's indexes give the
+    # rows, graph, record and ledger digests of the deletion transforms.
+    _, trained_meu = trained
+    fast, slow = copy.deepcopy(trained_meu), copy.deepcopy(trained_meu)
+    monkeypatch.setattr(slow, 'graph_request', lambda transform: None)
+    ids = sample_forget_set(kg.train, count=25, seed=4)
+    requests = [dict(edge_ids=ids), dict(entities=[int(kg.train.edge_index[
+        0, int(ids[0]) + 1])])]
+    for req in requests:
+        a, b = fast.unlearn(**req), slow.unlearn(**req)
+        assert torch.equal(a.record.forget_triples, b.record.forget_triples)
+        assert torch.equal(a.record.affected, b.record.affected)
+        assert torch.equal(a.model.node_emb.weight, b.model.node_emb.weight)
+        assert torch.equal(a.data.edge_index, b.data.edge_index)
+        assert torch.equal(a.data.edge_type, b.data.edge_type)
+        ea, eb = fast.ledger[-1], slow.ledger[-1]
+        for key in ('retained_data', 'output_model', 'input_model'):
+            assert ea[key] == eb[key]
+    assert fast.ledger.verify() == []
+    from torch_geometric_unlearn.utils.fingerprint import model_hash
+    assert fast.ledger[-1]['output_model'] == model_hash(fast.model)
+    # A re-request still names the earlier request.
+    with pytest.raises(ValueError, match='already forgotten by request 0'):
+        fast.unlearn(edge_ids=ids[:1])
+
+
+def test_the_delta_of_a_request_applies_and_reverts(kg, trained):
+    _, trained_meu = trained
+    meu = copy.deepcopy(trained_meu)
+    before = copy.deepcopy(meu.model)
+    res = meu.unlearn(edge_ids=sample_forget_set(kg.train, count=5, seed=6))
+    d = res.delta
+    assert torch.equal(d.rows, res.record.affected)
+    other = copy.deepcopy(before)
+    d.apply(other)
+    for k, v in res.model.state_dict().items():
+        assert torch.equal(other.state_dict()[k], v)
+    d.revert(other)
+    for k, v in before.state_dict().items():
+        assert torch.equal(other.state_dict()[k], v)
+    # The result's graph is the graph of that moment, even after more
+    # requests.
+    total = meu.original.num_edges
+    meu.unlearn(edge_ids=sample_forget_set(kg.train, count=5, seed=7))
+    assert res.data.num_edges == total - res.record.num_forget
+    assert meu.data.num_edges < res.data.num_edges
