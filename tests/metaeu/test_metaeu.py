@@ -368,3 +368,23 @@ def test_the_delta_of_a_request_applies_and_reverts(kg, trained):
     meu.unlearn(edge_ids=sample_forget_set(kg.train, count=5, seed=7))
     assert res.data.num_edges == total - res.record.num_forget
     assert meu.data.num_edges < res.data.num_edges
+
+
+def test_a_saved_sequence_continues_as_if_never_saved(kg, trained, tmp_path):
+    # The calibration remembers earlier targets and first rows; a MetaEU
+    # saved between requests and loaded again serves the next request
+    # exactly as the one that was never saved.
+    model, trained_meu = trained
+    meu = copy.deepcopy(trained_meu)
+    ids = sample_forget_set(kg.train, count=30, seed=8)
+    meu.unlearn(edge_ids=ids[:15])
+    assert len(meu._forget_targets) > 0 and meu._first_rows[0].numel() > 0
+    meu.save(tmp_path / 'meu.pt')
+    back = MetaEU.load(tmp_path / 'meu.pt', copy.deepcopy(meu.model), kg,
+                       progress=False)
+    assert back._forget_targets == meu._forget_targets
+    assert torch.equal(back._first_rows[1], meu._first_rows[1])
+    a = meu.unlearn(edge_ids=ids[15:])
+    b = back.unlearn(edge_ids=ids[15:])
+    assert torch.equal(a.model.node_emb.weight, b.model.node_emb.weight)
+    assert a.record.timings.keys() == b.record.timings.keys()

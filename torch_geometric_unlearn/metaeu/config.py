@@ -133,6 +133,16 @@ class MetaEUConfig:
             anchor scored through the model at every step); see
             :func:`~torch_geometric_unlearn.metaeu.calibration.calibrate`.
             (default: :obj:`"fast"`)
+        calibrate_earlier (bool): Also hold the triples that earlier
+            requests forgot around the affected entities at the targets
+            they were given then, so a later request that moves the rows
+            again neither brings them back nor forgets them further.
+            (default: :obj:`True`)
+        calibrate_from (str): Where the calibration's targets and anchors
+            are scored: :obj:`"original"` (the rows as they were before the
+            first request that rewrote them, so successive requests do not
+            compound each other's drift) or :obj:`"current"` (the model as
+            the previous request left it). (default: :obj:`"original"`)
         newton_iterations (int): Gauss--Newton steps of the
             :obj:`"newton"` solver. (default: :obj:`1`)
         forget_weight (float): Weight of the forgetting objective in
@@ -183,6 +193,8 @@ class MetaEUConfig:
     calibrate_prox: float = 0.0
     calibrate_solver: str = 'adam'
     calibrate_anchors: str = 'fast'
+    calibrate_earlier: bool = True
+    calibrate_from: str = 'original'
     newton_iterations: int = 1
     forget_weight: float = 0.0
     leave_k_out_step: float = 2.0
@@ -211,6 +223,10 @@ class MetaEUConfig:
             raise ValueError(f"unknown calibrate_anchors "
                              f"'{self.calibrate_anchors}' (expected "
                              f"'fast' or 'exact')")
+        if self.calibrate_from not in ('original', 'current'):
+            raise ValueError(f"unknown calibrate_from "
+                             f"'{self.calibrate_from}' (expected "
+                             f"'original' or 'current')")
         if self.mode not in ('correct', 'regenerate'):
             raise ValueError(f"unknown mode '{self.mode}' (expected "
                              f"'correct' or 'regenerate')")

@@ -283,6 +283,15 @@ class MetaEU(MetaTraining, Unlearning, Unlearner):
         if len(self.ledger):
             state['retained'] = dict(edge_index=self.data.edge_index,
                                      edge_type=self.data.edge_type)
+        # What the calibration remembers across requests: the targets given
+        # to forgotten triples and the rows before their first rewrite.
+        targets = getattr(self, '_forget_targets', None) or {}
+        first = getattr(self, '_first_rows', None)
+        state['calibration_memory'] = dict(
+            target_keys=torch.tensor(list(targets), dtype=torch.long),
+            target_values=torch.tensor(list(targets.values())),
+            first_ids=None if first is None else first[0],
+            first_rows=None if first is None else first[1])
         return state
 
     def save(self, path: str) -> None:
@@ -355,6 +364,14 @@ class MetaEU(MetaTraining, Unlearning, Unlearner):
         meu.generator.eval()
         if state.get('reference') is not None:
             meu._reference = ScoreReference.from_state(state['reference'])
+        memory = state.get('calibration_memory') or {}
+        if memory.get('target_keys') is not None and \
+                memory['target_keys'].numel():
+            meu._forget_targets = dict(zip(
+                memory['target_keys'].tolist(),
+                memory['target_values'].tolist()))
+        if memory.get('first_ids') is not None:
+            meu._first_rows = (memory['first_ids'], memory['first_rows'])
         meu.history = list(state.get('history', []))
         meu.fit_seconds = float(state.get('fit_seconds', 0.0))
         return meu

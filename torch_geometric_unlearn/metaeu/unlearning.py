@@ -207,8 +207,16 @@ class Unlearning:
                                       minlength=hood.nodes.numel()
                                       )[hood.affected_local] > 0
                 with torch.no_grad():
-                    rows = scorer.represent(scorer.param_rows(
-                        affected.to(dev)))
+                    if self.has_reference() and c.calibrate_steps > 0:
+                        # Calibrated rows start again from their rows
+                        # before the first request that rewrote them, with
+                        # every triple forgotten around them since.
+                        rows = self._first_rows_lookup(
+                            get_scorer(self.model), affected)(
+                                affected.to(dev))
+                    else:
+                        rows = scorer.represent(scorer.param_rows(
+                            affected.to(dev)))
                 if not bool(kept.all()):
                     # The entities without retained triples have no
                     # neighbourhood: generate them alone (the other rows'
@@ -403,14 +411,23 @@ class Unlearning:
             pairs = torch.cat([g[0] * n + g[1], g[1] * n + g[0]])
             both_kept &= ~torch.isin(forget[:, 0] * n + forget[:, 2], pairs)
         forget = forget[both_kept]
-        if forget.numel() == 0:
+        earlier, earlier_targets = self._earlier_forgotten(affected, free,
+                                                           forget)
+        if forget.numel() == 0 and earlier.numel() == 0:
             return rows
         with torch.no_grad():
-            def before(i):
-                return current.represent(current.param_rows(i))
+            before = self._first_rows_lookup(current, affected)
             f = forget.to(dev)
             targets = reference.targets(
                 f[:, 1], triple_scores(current, None, f, before))
+            self._remember_targets(forget, targets)
+            if earlier.numel():
+                # Triples forgotten by earlier requests around these rows
+                # keep the targets they were given, so moving the rows
+                # again neither brings them back nor pushes them lower.
+                f = torch.cat([f, earlier.to(dev)])
+                targets = torch.cat([targets.to(dev),
+                                     earlier_targets.to(dev)])
             # A seeded sample of each entity's retained triples anchors it.
             keep = self._cap_edges(hood.edge_index, hood.affected_mask,
                                    c.calibrate_max_edges,
@@ -429,6 +446,74 @@ class Unlearning:
                          anchor, steps=c.calibrate_steps, lr=c.calibrate_lr,
                          weight=c.calibrate_weight, free=free,
                          prox=c.calibrate_prox, anchors=c.calibrate_anchors)
+
+    def _first_rows_lookup(self, current: KGEScorer, affected: Tensor):
+        r"""A function of entity ids giving each entity's representation
+        before the first request that rewrote it (with
+        :obj:`calibrate_from="original"`; its current row otherwise).
+        Rows are recorded the first time a request affects them, so the
+        store grows with the entities touched, not with the graph."""
+        def now(i):
+            return current.represent(current.param_rows(i))
+        if self.config.calibrate_from != 'original':
+            return now
+        store = getattr(self, '_first_rows', None)
+        new = affected if store is None else affected[
+            Positions(store[0])[affected] < 0]
+        if new.numel():
+            rows = now(new.to(current.device)).detach().cpu()
+            ids = new if store is None else torch.cat([store[0], new])
+            rows = rows if store is None else torch.cat([store[1], rows])
+            order = torch.argsort(ids)
+            store = self._first_rows = (ids[order], rows[order])
+        pos = Positions(store[0])
+
+        def first(i):
+            p = pos[i.cpu()]
+            out = now(i)
+            hit = p >= 0
+            if bool(hit.any()):
+                out = out.clone()
+                out[hit.to(out.device)] = store[1][p[hit]].to(out)
+            return out
+        return first
+
+    def _remember_targets(self, triples: Tensor, targets: Tensor) -> None:
+        store = getattr(self, '_forget_targets', None)
+        if store is None:
+            store = self._forget_targets = {}
+        n, R = int(self.original.num_nodes), int(self.original.num_relations)
+        keys = (triples[:, 0] * R + triples[:, 1]) * n + triples[:, 2]
+        store.update(zip(keys.tolist(), targets.tolist()))
+
+    def _earlier_forgotten(self, affected: Tensor, free: Tensor,
+                           current: Tensor):
+        r"""The triples of earlier requests incident to the free affected
+        entities (both ends free), with the calibration targets they got
+        then: ``([K, 3], [K])``. Costs the affected entities' degrees."""
+        empty = (torch.zeros(0, 3, dtype=torch.long), torch.zeros(0))
+        store = getattr(self, '_forget_targets', None)
+        if not self.config.calibrate_earlier or not store:
+            return empty
+        g = self.graph
+        ids = torch.unique(g.index.incident(affected[free]))
+        ids = ids[~g.alive[ids]]
+        if ids.numel() == 0:
+            return empty
+        t = g.triples_of(ids)
+        n, R = int(self.original.num_nodes), int(self.original.num_relations)
+        keys = ((t[:, 0] * R + t[:, 1]) * n + t[:, 2]).tolist()
+        now = set(((current[:, 0] * R + current[:, 1]) * n +
+                   current[:, 2]).tolist())
+        pos = Positions(affected)
+        ok = free[pos[t[:, 0]].clamp(min=0)] & (pos[t[:, 0]] >= 0) & \
+            free[pos[t[:, 2]].clamp(min=0)] & (pos[t[:, 2]] >= 0)
+        sel = [i for i, k in enumerate(keys)
+               if k in store and k not in now and bool(ok[i])]
+        if not sel:
+            return empty
+        sel_t = torch.tensor(sel, dtype=torch.long)
+        return t[sel_t], torch.tensor([store[keys[i]] for i in sel])
 
     @staticmethod
     def _cap_edges(edge_index: Tensor, affected: Tensor, cap: Optional[int],
