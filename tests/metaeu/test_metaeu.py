@@ -388,3 +388,16 @@ def test_a_saved_sequence_continues_as_if_never_saved(kg, trained, tmp_path):
     b = back.unlearn(edge_ids=ids[15:])
     assert torch.equal(a.model.node_emb.weight, b.model.node_emb.weight)
     assert a.record.timings.keys() == b.record.timings.keys()
+
+
+def test_prepare_builds_the_one_off_parts_and_changes_nothing(kg, trained):
+    _, trained_meu = trained
+    a, b = copy.deepcopy(trained_meu), copy.deepcopy(trained_meu)
+    a._graph = a._index = a._digest = None
+    assert a.prepare() is a
+    assert a.graph._index is not None and a.graph._digest is not None
+    assert a._digest is not None and a._reference is not None
+    ids = sample_forget_set(kg.train, count=5, seed=9)
+    ra, rb = a.unlearn(edge_ids=ids), b.unlearn(edge_ids=ids)
+    assert torch.equal(ra.model.node_emb.weight, rb.model.node_emb.weight)
+    assert a.ledger[-1]['output_model'] == b.ledger[-1]['output_model']

@@ -115,12 +115,7 @@ def build_method(name: str, ctx: MethodContext) -> Tuple[Any, float]:
             # One-off set-up a first request would otherwise pay: the
             # calibration's score reference, the graph's indexes and the
             # model's digest.
-            if config.mode == 'correct' and method.has_reference():
-                method.score_reference()
-            index = method.graph.index  # noqa: F841  (built once here)
-            method.graph.digest()
-            if method.hash_models:
-                method.model_digest()
+            method.prepare()
         return method, t.seconds
     if name == 'sisa':
         # Each shard trains, without validation, for as many epochs as the

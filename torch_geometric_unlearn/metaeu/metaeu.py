@@ -128,6 +128,14 @@ class MetaEU(MetaTraining, Unlearning, Unlearner):
             self.reference_triples is not None
             and self.reference_triples.numel() > 0)
 
+    def prepare(self) -> 'MetaEU':
+        r""":meth:`Unlearner.prepare`, and the calibration's score
+        reference (:meth:`score_reference`) in ``"correct"`` mode."""
+        super().prepare()
+        if self.config.mode == 'correct' and self.has_reference():
+            self.score_reference()
+        return self
+
     def score_reference(self) -> ScoreReference:
         r"""The per-relation score reference of the calibration (see
         :class:`~torch_geometric_unlearn.metaeu.calibration.ScoreReference`),
