@@ -45,6 +45,23 @@ class Neighbourhood:
     edge_type: Tensor
     edge_index_global: Tensor
 
+    @classmethod
+    def of(cls, affected: Tensor, edge_index: Tensor,
+           edge_type: Tensor) -> 'Neighbourhood':
+        r"""The neighbourhood of the :obj:`affected` ids ``[A]`` made of the
+        triples ``edge_index`` ``[2, E]`` / ``edge_type`` ``[E]`` (global
+        ids), relabelled to a local node set."""
+        nodes, local = torch.unique(torch.cat([affected,
+                                               edge_index.reshape(-1)]),
+                                    return_inverse=True)
+        aff_local = local[:affected.numel()]
+        aff_mask = torch.zeros(nodes.numel(), dtype=torch.bool)
+        aff_mask[aff_local] = True
+        return cls(nodes=nodes, affected_local=aff_local,
+                   affected_mask=aff_mask,
+                   edge_index=local[affected.numel():].view(2, -1),
+                   edge_type=edge_type, edge_index_global=edge_index)
+
 
 def isolated_neighbourhood(entities: Tensor) -> 'Neighbourhood':
     r"""The :class:`Neighbourhood` of affected entities that have no
@@ -279,19 +296,10 @@ class Unlearning:
         r""":meth:`_neighbourhood` from the graph's incidence index: the
         same triples in the same order, at the cost of the affected
         entities' degrees."""
-        g = self.original
         inc = self.graph.incident(affected)
-        sub_ei = g.edge_index[:, inc]
-        nodes, local = torch.unique(torch.cat([affected, sub_ei.reshape(-1)]),
-                                    return_inverse=True)
-        aff_local = local[:affected.numel()]
-        aff_mask = torch.zeros(nodes.numel(), dtype=torch.bool)
-        aff_mask[aff_local] = True
-        return Neighbourhood(nodes=nodes, affected_local=aff_local,
-                             affected_mask=aff_mask,
-                             edge_index=local[affected.numel():].view(2, -1),
-                             edge_type=g.edge_type[inc],
-                             edge_index_global=sub_ei)
+        g = self.original
+        return Neighbourhood.of(affected, g.edge_index[:, inc],
+                                g.edge_type[inc])
 
     def _split_request(self, out: Data):
         r"""The forgotten triples ``[F, 3]``, the affected entity ids ``[A]``
@@ -311,17 +319,8 @@ class Unlearning:
         a local node set."""
         inc = (out.affected_mask[out.edge_index[0]]
                | out.affected_mask[out.edge_index[1]]).nonzero().view(-1)
-        sub_ei = out.edge_index[:, inc]
-        nodes, local = torch.unique(torch.cat([affected, sub_ei.reshape(-1)]),
-                                    return_inverse=True)
-        aff_local = local[:affected.numel()]
-        aff_mask = torch.zeros(nodes.numel(), dtype=torch.bool)
-        aff_mask[aff_local] = True
-        return Neighbourhood(nodes=nodes, affected_local=aff_local,
-                             affected_mask=aff_mask,
-                             edge_index=local[affected.numel():].view(2, -1),
-                             edge_type=out.edge_type[inc],
-                             edge_index_global=sub_ei)
+        return Neighbourhood.of(affected, out.edge_index[:, inc],
+                                out.edge_type[inc])
 
     def _generate_rows(self, scorer: KGEScorer, hood: 'Neighbourhood',
                        ensemble: int) -> Tensor:
