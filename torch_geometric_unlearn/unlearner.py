@@ -507,6 +507,7 @@ class Unlearner:
         touches). Returns :obj:`self`."""
         index = self.graph.index  # noqa: F841  (built here, once)
         self.graph.digest()
+        self.original_hash  # noqa: B018  (the ledger names the graph)
         if self.hash_models:
             self.model_digest()
         return self
