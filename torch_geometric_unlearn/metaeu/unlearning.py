@@ -224,16 +224,8 @@ class Unlearning:
                                       minlength=hood.nodes.numel()
                                       )[hood.affected_local] > 0
                 with torch.no_grad():
-                    if self.has_reference() and c.calibrate_steps > 0:
-                        # Calibrated rows start again from their rows
-                        # before the first request that rewrote them, with
-                        # every triple forgotten around them since.
-                        rows = self._first_rows_lookup(
-                            get_scorer(self.model), affected)(
-                                affected.to(dev))
-                    else:
-                        rows = scorer.represent(scorer.param_rows(
-                            affected.to(dev)))
+                    rows = scorer.represent(scorer.param_rows(
+                        affected.to(dev)))
                 if not bool(kept.all()):
                     # The entities without retained triples have no
                     # neighbourhood: generate them alone (the other rows'
@@ -410,12 +402,28 @@ class Unlearning:
             pairs = torch.cat([g[0] * n + g[1], g[1] * n + g[0]])
             both_kept &= ~torch.isin(forget[:, 0] * n + forget[:, 2], pairs)
         forget = forget[both_kept]
+        if forget.numel() == 0:
+            return rows
+        # Only the entities with a target move (a hub's neighbours, whose
+        # one forgotten triple was the deleted hub's, keep their rows).
+        movers = torch.zeros(affected.numel(), dtype=torch.bool)
+        movers[pos[forget[:, 0]]] = True
+        movers[pos[forget[:, 2]]] = True
+        free = free & movers
         earlier, earlier_targets = self._earlier_forgotten(affected, free,
                                                            forget)
-        if forget.numel() == 0 and earlier.numel() == 0:
-            return rows
         with torch.no_grad():
             before = self._first_rows_lookup(current, affected)
+            if c.calibrate_from == 'original':
+                # The moving rows start again from their rows before the
+                # first request that rewrote them, with every triple
+                # forgotten around them since.
+                # (what this request did so far, e.g. MetaEU-FT, is kept
+                # on top: a row rewritten for the first time is unchanged).
+                moving = affected[free].to(dev)
+                rows = rows.clone()
+                rows[free.to(dev)] += before(moving) - current.represent(
+                    current.param_rows(moving))
             f = forget.to(dev)
             targets = reference.targets(
                 f[:, 1], triple_scores(current, None, f, before))
@@ -434,7 +442,12 @@ class Unlearning:
                 if c.calibrate_max_edges != 0 else torch.zeros(
                     hood.edge_type.numel(), dtype=torch.bool)
             nb = torch.stack([hood.edge_index_global[0], hood.edge_type,
-                              hood.edge_index_global[1]], 1)[keep].to(dev)
+                              hood.edge_index_global[1]], 1)[keep]
+            # Anchors hold moving rows only.
+            ph, pt = pos[nb[:, 0]], pos[nb[:, 2]]
+            holds = ((ph >= 0) & free[ph.clamp(min=0)]) | \
+                ((pt >= 0) & free[pt.clamp(min=0)])
+            nb = nb[holds].to(dev)
             anchor = triple_scores(current, None, nb, before)
         if c.calibrate_solver == 'newton':
             return calibrate_newton(scorer, affected.to(dev), rows, f,
