@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from ..datasets.kg import triple_keys
 from ..kge.scoring import KGEScorer, get_scorer
 from ..unlearner import ModelDelta, UnlearningRecord, UnlearningResult
 from .calibration import (Positions, calibrate, calibrate_newton,
@@ -490,12 +491,16 @@ class Unlearning:
             return out
         return first
 
+    def _keys(self, triples: Tensor) -> Tensor:
+        g = self.original
+        return triple_keys(triples[:, 0], triples[:, 1], triples[:, 2],
+                           int(g.num_nodes), int(g.num_relations))
+
     def _remember_targets(self, triples: Tensor, targets: Tensor) -> None:
         store = getattr(self, '_forget_targets', None)
         if store is None:
             store = self._forget_targets = {}
-        n, R = int(self.original.num_nodes), int(self.original.num_relations)
-        keys = (triples[:, 0] * R + triples[:, 1]) * n + triples[:, 2]
+        keys = self._keys(triples)
         store.update(zip(keys.tolist(), targets.tolist()))
 
     def _earlier_forgotten(self, affected: Tensor, free: Tensor,
@@ -513,10 +518,8 @@ class Unlearning:
         if ids.numel() == 0:
             return empty
         t = g.triples_of(ids)
-        n, R = int(self.original.num_nodes), int(self.original.num_relations)
-        keys = ((t[:, 0] * R + t[:, 1]) * n + t[:, 2]).tolist()
-        now = set(((current[:, 0] * R + current[:, 1]) * n +
-                   current[:, 2]).tolist())
+        keys = self._keys(t).tolist()
+        now = set(self._keys(current).tolist())
         pos = Positions(affected)
         ok = free[pos[t[:, 0]].clamp(min=0)] & (pos[t[:, 0]] >= 0) & \
             free[pos[t[:, 2]].clamp(min=0)] & (pos[t[:, 2]] >= 0)
