@@ -24,6 +24,7 @@ with :math:`F` the forgotten triples, :math:`\tau_f` their targets,
 """
 from __future__ import annotations
 
+import warnings
 from typing import Dict, Optional
 
 import torch
@@ -31,7 +32,8 @@ from torch import Tensor
 
 from ..kge.scoring import KGEScorer
 
-__all__ = ['ScoreReference', 'calibrate', 'calibrate_newton', 'Positions',
+__all__ = ['ScoreReference', 'calibrate', 'calibrate_newton', 'hand_adam',
+           'Positions',
            'anchor_factors', 'fast_score', 'triple_scores']
 
 
@@ -195,6 +197,37 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     neighbours = neighbours.to(dev)
     use_anchor = anchor.numel() > 0 and weight > 0
     start = rows.detach().clone()
+    scale = float(rows.detach().norm(dim=-1).mean().clamp(min=1e-6))
+    mask = None if free is None else free.to(dev)[:, None].to(rows.dtype)
+    # Scores move on the scale of the unseen / training score spread.
+    both = torch.cat([targets, anchor])
+    spread = float(both.std().clamp(min=1e-6)) if both.numel() > 1 else 1.0
+    num_anchor = max(int(anchor.numel()), 1)
+    num_forget = forget.size(0)
+    if engine == 'auto' and _fast_kind(scorer) is not None:
+        # Every triple, anchors included, through the closed form.
+        every = torch.cat([forget.to(dev), neighbours]) if use_anchor \
+            else forget.to(dev)
+        weights = torch.full((every.size(0), ), 2.0 / (
+            spread ** 2 * max(num_forget, 1)), dtype=rows.dtype,
+            device=dev)
+        weights[num_forget:] = 2.0 * weight / (spread ** 2 * num_anchor)
+        goal = torch.cat([targets, anchor]) if use_anchor else targets
+        with torch.inference_mode():
+            start_rep = scorer.represent(start)
+
+            def at_start(i: Tensor) -> Tensor:
+                p = pos[i]
+                own = p >= 0
+                out = scorer.represent(scorer.param_rows(i))
+                out[own] = start_rep[p[own]]
+                return out
+            out = hand_adam(scorer, pos, start, every, goal.to(rows.dtype),
+                            weights, prox=prox, scale=scale, free=mask,
+                            steps=int(steps), lr=lr * scale,
+                            start_scores=triple_scores(scorer, None, every,
+                                                       at_start))
+        return out.clone()
     with torch.no_grad():
         start_rep = scorer.represent(start)
     fast = None
@@ -211,7 +244,6 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     # The scores of the forgotten triples and the slow anchors go through
     # the model at every step.
     triples = torch.cat([forget.to(dev), slow_triples], 0)
-    num_forget = forget.size(0)
     hp, tp = pos[triples[:, 0]], pos[triples[:, 2]]
     rel = triples[:, 1]
     with torch.no_grad():
@@ -221,22 +253,7 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     h_own, t_own = (hp >= 0)[:, None], (tp >= 0)[:, None]
     hp, tp = hp.clamp(min=0), tp.clamp(min=0)
     param = torch.nn.Parameter(rows.detach().clone())
-    scale = float(rows.detach().norm(dim=-1).mean().clamp(min=1e-6))
     opt = torch.optim.Adam([param], lr=lr * scale)
-    mask = None if free is None else free.to(dev)[:, None].float()
-    # Scores move on the scale of the unseen / training score spread.
-    both = torch.cat([targets, anchor])
-    spread = float(both.std().clamp(min=1e-6)) if both.numel() > 1 else 1.0
-    num_anchor = max(int(anchor.numel()), 1)
-    if engine == 'auto' and _fast_kind(scorer) is not None:
-        with torch.no_grad():
-            out = _manual_adam(
-                scorer, start, rel, hp, tp, h_own, t_own, fixed_h, fixed_t,
-                query_of, num_forget, targets, slow_target if use_anchor
-                else None, fast, fast_target if fast is not None else None,
-                start_rep, weight, num_anchor, spread, prox, scale, mask,
-                int(steps), lr * scale)
-        return out
     for _ in range(int(steps)):
         reps = scorer.represent(param)
         head = torch.where(h_own, reps[hp], fixed_h)
@@ -268,69 +285,185 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     return scorer.represent(param.detach())
 
 
-def _manual_adam(scorer, start, rel, hp, tp, h_own, t_own, fixed_h,
-                 fixed_t, query_of, num_forget, targets, slow_target, fast,
-                 fast_target, start_rep, weight, num_anchor, spread, prox,
-                 scale, mask, steps, lr, betas=(0.9, 0.999), eps=1e-8):
-    # calibrate()'s loop with closed-form gradients (see its docstring).
-    kind = _fast_kind(scorer)
-    normalise = type(scorer).__name__ == 'TransEScorer'
-    rotate = type(scorer).__name__ == 'RotatEScorer'
-    param = start.clone()
+def _incidence(rows: Tensor, num_rows: int, num_cols: int,
+               sign: float = 1.0, other: Optional[Tensor] = None
+               ) -> Tensor:
+    # A sparse CSR [num_rows, num_cols] matrix with `sign` at (rows[j], j)
+    # for rows[j] >= 0 (and -sign at (other[j], j) for other[j] >= 0):
+    # multiplying it by per-triple vectors sums them onto the moving rows.
+    cols = torch.arange(num_cols, device=rows.device)
+    parts = [(rows, torch.full_like(cols, 1, dtype=torch.float) * sign)]
+    if other is not None:
+        parts.append((other, torch.full_like(cols, 1, dtype=torch.float)
+                      * -sign))
+    idx, val = [], []
+    for r, v in parts:
+        keep = r >= 0
+        idx.append(torch.stack([r[keep], cols[keep]]))
+        val.append(v[keep])
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # CSR support is labelled beta
+        return torch.sparse_coo_tensor(
+            torch.cat(idx, 1), torch.cat(val), (num_rows, num_cols)
+        ).coalesce().to_sparse_csr()
+
+
+def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
+              triples: Tensor, goal: Tensor, weights: Tensor,
+              prox: float = 0.0, scale: float = 1.0,
+              free: Optional[Tensor] = None, steps: int = 50,
+              lr: float = 0.01, start_scores: Optional[Tensor] = None,
+              betas=(0.9, 0.999), eps: float = 1e-8) -> Tensor:
+    r"""The calibration loop of :func:`calibrate` with closed-form gradients
+    and Adam run by hand (the update of :class:`torch.optim.Adam`), for
+    TransE (:math:`p = 2`), RotatE, DistMult and ComplEx.
+
+    Minimises :math:`\sum_i \frac{w_i}{2} (s_i - \tau_i)^2` over the rows of
+    the affected entities (plus the proximal term of :func:`calibrate`),
+    where :math:`s_i` is the model's score of :obj:`triples` ``[T, 3]``
+    and :math:`\tau_i` the :obj:`goal` ``[T]``, with weights :obj:`weights`
+    ``[T]``. The rows of the triples' other ends are gathered once into a
+    table behind the moving rows, the relation operators are looked up
+    once, complex models run in complex arithmetic, the per-triple
+    gradients are summed onto the moving rows by one sparse product, and
+    the ``[T, D]`` work runs in preallocated buffers: a step is a few dozen
+    tensor operations whatever the size of the graph.
+
+    Args:
+        scorer (KGEScorer): The model's scoring adapter.
+        pos (Positions): Positions of entity ids among the affected ones.
+        start (Tensor): The affected entities' starting raw rows ``[A, D]``.
+        triples (Tensor): ``(head, relation, tail)`` rows ``[T, 3]``.
+        goal (Tensor): Target scores ``[T]``.
+        weights (Tensor): Per-triple weights ``[T]``.
+        prox (float, optional): Proximal weight (see :func:`calibrate`).
+        scale (float, optional): The rows' mean norm (the proximal unit).
+        free (Tensor, optional): ``[A, 1]`` float mask of the rows that
+            move (all when :obj:`None`).
+        steps (int, optional): Adam steps.
+        lr (float, optional): Adam's step size.
+        start_scores (Tensor, optional): The triples' scores ``[T]`` at
+            :obj:`start` as the caller computed them (e.g. through
+            :func:`triple_scores`); residuals are then :math:`(s_i -
+            s_i^{(0)}) + (s_i^{(0)} - \tau_i)`, so a goal equal to its start
+            score gives exactly zero gradient whatever the rounding of this
+            loop's arithmetic.
+
+    Returns:
+        The new representations ``[A, D]``.
+    """
+    name = type(scorer).__name__
+    if _fast_kind(scorer) is None:
+        raise ValueError(f'hand_adam has no closed form for '
+                         f'{name} (TransE with p = 2, RotatE, DistMult and '
+                         f'ComplEx only)')
+    A, D = start.shape
+    T = triples.size(0)
+    cplx = name in ('ComplExScorer', 'RotatEScorer')
+    distance = name in ('TransEScorer', 'RotatEScorer')
+    transe = name == 'TransEScorer'
+    rel = triples[:, 1]
+    hp, tp = pos[triples[:, 0]], pos[triples[:, 2]]
+    # The other ends' rows, fixed, behind the A moving ones in one table.
+    h_out, t_out = hp < 0, tp < 0
+    others, inv = torch.unique(torch.cat([triples[h_out, 0],
+                                          triples[t_out, 2]]),
+                               return_inverse=True)
+    hi, ti = hp.clone(), tp.clone()
+    nh = int(h_out.sum())
+    hi[h_out] = A + inv[:nh]
+    ti[t_out] = A + inv[nh:]
+    model = scorer.model
+
+    def to_c(x: Tensor) -> Tensor:  # [re, im] halves -> complex
+        return torch.complex(*x.chunk(2, dim=-1)).contiguous() if cplx \
+            else x.contiguous()
+
+    def flat(x: Tensor) -> Tensor:  # complex [*, D / 2] -> real [*, D]
+        return torch.view_as_real(x).flatten(-2) if cplx else x
+
+    if name == 'RotatEScorer':
+        theta = model.rel_emb(rel)
+        r = torch.polar(torch.ones_like(theta), theta)
+    elif name == 'ComplExScorer':
+        r = torch.complex(model.rel_emb(rel), model.rel_emb_im(rel))
+    else:
+        r = model.rel_emb(rel).contiguous()
+    r_adj = r.conj().resolve_conj() if cplx else r
+    param = to_c(start.clone())
+    table = torch.cat([param, to_c(scorer.represent(
+        scorer.param_rows(others)))])
+    start_c = param.clone()
     m = torch.zeros_like(param)
-    v = torch.zeros_like(param)
-    A = param.size(0)
-    h_sel = h_own.view(-1).nonzero().view(-1)
-    t_sel = t_own.view(-1).nonzero().view(-1)
-    T = rel.numel()
-    coef = torch.empty(T, dtype=param.dtype, device=param.device)
-    coef_scale = torch.full_like(coef, 0.0)
-    coef_scale[:num_forget] = 2.0 / (spread ** 2 * max(num_forget, 1))
-    goal = torch.cat([targets] + ([slow_target] if slow_target is not None
-                                  else []))
-    if slow_target is not None:
-        coef_scale[num_forget:] = 2.0 * weight / (spread ** 2 * num_anchor)
+    v = torch.zeros_like(flat(param))
     b1, b2 = betas
+    # Gradients reach the moving rows through sparse incidence matrices
+    # (TransE: one, with +1 for tails and -1 for heads).
+    s_t = _incidence(tp, A, T, 1.0, hp if transe else None).to(start)
+    s_h = None if transe else _incidence(hp, A, T).to(start)
+    head = torch.empty_like(table[:1]).expand(T, -1).contiguous()
+    tail = torch.empty_like(head)
+
+    def scores(reps: Tensor) -> Tensor:
+        # The scores (distance models: distances) of the triples; leaves
+        # the residual vectors (or queries) in `head`, the tails in `tail`.
+        table[:A] = reps
+        torch.index_select(table, 0, hi, out=head)
+        torch.index_select(table, 0, ti, out=tail)
+        head.add_(r) if transe else head.mul_(r)
+        if distance:
+            head.sub_(tail)
+            return torch.linalg.vector_norm(head, dim=-1)
+        if cplx:
+            return torch.linalg.vecdot(tail, head).real
+        return torch.linalg.vecdot(head, tail)
+
+    def represent(p: Tensor):
+        if not transe:
+            return p, None
+        norm = p.norm(dim=-1, keepdim=True).clamp_(min=1e-12)
+        return p / norm, norm
+
+    # Residuals are measured from the start, in this loop's own arithmetic
+    # (the complex form rounds differently from the model's): a triple
+    # whose score already sits at its goal has exactly zero gradient.
+    first = scores(represent(param)[0])
+    if start_scores is None:
+        start_scores = float(scorer.offset()) - first if distance else first
+    gap = (goal - start_scores).to(first.dtype)
     for step in range(1, steps + 1):
-        if normalise:
-            norm = param.norm(dim=-1, keepdim=True).clamp(min=1e-12)
-            reps = param / norm
+        reps, norm = represent(param)
+        value = scores(reps)
+        if distance:
+            # dL/dscore = w (score - goal), score - start = first - dist.
+            c = (first - value - gap).mul_(weights).div_(
+                value.clamp(min=1e-12))
+            g_t = head.mul_(c[:, None])          # dL/dtail
+            if transe:
+                grad = s_t @ g_t
+            else:  # dL/dhead = -conj(r) * dL/dtail
+                g_h = torch.mul(r_adj, g_t, out=tail)
+                grad = s_t @ flat(g_t) - s_h @ flat(g_h)
         else:
-            reps = param
-        head = torch.where(h_own, reps[hp], fixed_h)
-        tail = torch.where(t_own, reps[tp], fixed_t)
-        q = query_of(head)
-        if kind == 'l2':
-            diff = q - tail
-            dist = diff.norm(dim=-1).clamp(min=1e-12)
-            score = scorer.offset() - dist
-            unit = diff / dist[:, None]
-            g_t = unit
-            g_h = -(scorer.head_query_rep(rel, unit) if rotate else unit)
-        else:
-            score = (q * tail).sum(-1)
-            g_t = q
-            g_h = scorer.head_query_rep(rel, tail)
-        coef = (score - goal) * coef_scale
-        grad = torch.zeros_like(reps)
-        grad.index_add_(0, hp[h_sel], g_h[h_sel] * coef[h_sel, None])
-        grad.index_add_(0, tp[t_sel], g_t[t_sel] * coef[t_sel, None])
-        if fast is not None:
-            value, dvalue = fast_score(scorer, fast, reps - start_rep,
-                                       grad=True)
-            c = 2 * weight * (value - fast_target) / (spread ** 2 *
-                                                      num_anchor)
-            grad.index_add_(0, fast[1], dvalue * c[:, None])
-        if normalise:  # through e / ||e||
+            c = (value - first - gap).mul_(weights)[:, None]
+            g_t = head.mul_(c)                   # dL/dtail = query * c
+            g_h = tail.mul_(r_adj).mul_(c)       # dL/dhead = r' * tail * c
+            grad = s_t @ flat(g_t) + s_h @ flat(g_h)
+        if cplx:
+            grad = torch.view_as_complex(grad.view(A, -1, 2))
+        if transe:  # through e / ||e||
             grad = (grad - (grad * reps).sum(-1, keepdim=True) * reps) / norm
         if prox > 0:
-            grad = grad + 2 * prox * (param - start) / (scale ** 2 * A)
-        if mask is not None:
-            grad = grad * mask
+            grad = grad + 2 * prox * (param - start_c) / (scale ** 2 * A)
+        if free is not None:
+            grad = grad * free
         m.mul_(b1).add_(grad, alpha=1 - b1)
-        v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        g_r = flat(grad)
+        v.mul_(b2).addcmul_(g_r, g_r, value=1 - b2)
         denom = (v.sqrt() / (1 - b2 ** step) ** 0.5).add_(eps)
-        param.addcdiv_(m, denom, value=-lr / (1 - b1 ** step))
+        flat(param).addcdiv_(flat(m), denom, value=-lr / (1 - b1 ** step))
+    if cplx:
+        param = torch.cat([param.real, param.imag], dim=-1)
     return scorer.represent(param)
 
 
