@@ -338,3 +338,30 @@ def test_the_closed_form_engine_follows_autograd(name, kwargs):
     with pytest.raises(ValueError, match='engine'):
         calibrate(sc, affected, reps[affected], forget, targets, nb, anchor,
                   engine='jit')
+
+
+def test_hand_adam_ignores_triples_without_an_affected_end():
+    from torch_geometric_unlearn.metaeu.calibration import (Positions,
+                                                            hand_adam)
+    torch.manual_seed(0)
+    sc = get_scorer(load_kge_model('rotate', 12, 3, 8))
+    affected = torch.tensor([0, 3, 5])
+    pos = Positions(affected)
+    with torch.no_grad():
+        start = sc.param_rows(affected)
+        inner = torch.tensor([[0, 1, 3], [5, 2, 7], [9, 0, 3]])
+        outer = torch.tensor([[8, 1, 9], [10, 2, 11]])
+        goal = triple_scores(sc, None, inner, lambda i: sc.param_rows(i))
+        goal = goal - torch.tensor([1.0, 0.5, 0.0])
+        w = torch.ones(5)
+        alone = hand_adam(sc, pos, start, inner, goal, w[:3], steps=10)
+        mixed = hand_adam(sc, pos, start, torch.cat([inner, outer]),
+                          torch.cat([goal, torch.tensor([3.0, -3.0])]), w,
+                          steps=10)
+    assert not torch.allclose(alone, start)
+    assert torch.equal(alone, mixed)
+    # A model without a closed form is refused.
+    with pytest.raises(ValueError, match='closed form'):
+        hand_adam(get_scorer(load_kge_model('transe', 12, 3, 8,
+                                            p_norm=1.0)),
+                  pos, start, inner, goal, w[:3])

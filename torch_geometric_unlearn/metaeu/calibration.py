@@ -24,7 +24,6 @@ with :math:`F` the forgotten triples, :math:`\tau_f` their targets,
 """
 from __future__ import annotations
 
-import warnings
 from typing import Dict, Optional
 
 import torch
@@ -214,19 +213,9 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
         weights[num_forget:] = 2.0 * weight / (spread ** 2 * num_anchor)
         goal = torch.cat([targets, anchor]) if use_anchor else targets
         with torch.inference_mode():
-            start_rep = scorer.represent(start)
-
-            def at_start(i: Tensor) -> Tensor:
-                p = pos[i]
-                own = p >= 0
-                out = scorer.represent(scorer.param_rows(i))
-                out[own] = start_rep[p[own]]
-                return out
             out = hand_adam(scorer, pos, start, every, goal.to(rows.dtype),
                             weights, prox=prox, scale=scale, free=mask,
-                            steps=int(steps), lr=lr * scale,
-                            start_scores=triple_scores(scorer, None, every,
-                                                       at_start))
+                            steps=int(steps), lr=lr * scale)
         return out.clone()
     with torch.no_grad():
         start_rep = scorer.represent(start)
@@ -285,29 +274,6 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     return scorer.represent(param.detach())
 
 
-def _incidence(rows: Tensor, num_rows: int, num_cols: int,
-               sign: float = 1.0, other: Optional[Tensor] = None
-               ) -> Tensor:
-    # A sparse CSR [num_rows, num_cols] matrix with `sign` at (rows[j], j)
-    # for rows[j] >= 0 (and -sign at (other[j], j) for other[j] >= 0):
-    # multiplying it by per-triple vectors sums them onto the moving rows.
-    cols = torch.arange(num_cols, device=rows.device)
-    parts = [(rows, torch.full_like(cols, 1, dtype=torch.float) * sign)]
-    if other is not None:
-        parts.append((other, torch.full_like(cols, 1, dtype=torch.float)
-                      * -sign))
-    idx, val = [], []
-    for r, v in parts:
-        keep = r >= 0
-        idx.append(torch.stack([r[keep], cols[keep]]))
-        val.append(v[keep])
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # CSR support is labelled beta
-        return torch.sparse_coo_tensor(
-            torch.cat(idx, 1), torch.cat(val), (num_rows, num_cols)
-        ).coalesce().to_sparse_csr()
-
-
 def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
               triples: Tensor, goal: Tensor, weights: Tensor,
               prox: float = 0.0, scale: float = 1.0,
@@ -322,18 +288,24 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     the affected entities (plus the proximal term of :func:`calibrate`),
     where :math:`s_i` is the model's score of :obj:`triples` ``[T, 3]``
     and :math:`\tau_i` the :obj:`goal` ``[T]``, with weights :obj:`weights`
-    ``[T]``. The rows of the triples' other ends are gathered once into a
-    table behind the moving rows, the relation operators are looked up
-    once, complex models run in complex arithmetic, the per-triple
-    gradients are summed onto the moving rows by one sparse product, and
-    the ``[T, D]`` work runs in preallocated buffers: a step is a few dozen
-    tensor operations whatever the size of the graph.
+    ``[T]``.
+
+    A triple with one affected end :math:`e` scores, for all four models,
+    :math:`\gamma - \|\mathbf{e} - \mathbf{k}\|` (distance models) or
+    :math:`\mathbf{e}^\top \mathbf{k}` (bilinear models), with
+    :math:`\mathbf{k}` what the fixed end and the relation imply for
+    :math:`e` (the scorer's head or tail query, computed once). Such
+    triples, sorted by their affected end, cost one gather, one norm or dot
+    product and one sorted scatter per step. Triples with two affected ends
+    go through the model's score (complex models in complex arithmetic).
+    A step is a few dozen tensor operations whatever the size of the graph.
 
     Args:
         scorer (KGEScorer): The model's scoring adapter.
         pos (Positions): Positions of entity ids among the affected ones.
         start (Tensor): The affected entities' starting raw rows ``[A, D]``.
-        triples (Tensor): ``(head, relation, tail)`` rows ``[T, 3]``.
+        triples (Tensor): ``(head, relation, tail)`` rows ``[T, 3]``; rows
+            without an affected end are constant and ignored.
         goal (Tensor): Target scores ``[T]``.
         weights (Tensor): Per-triple weights ``[T]``.
         prox (float, optional): Proximal weight (see :func:`calibrate`).
@@ -354,69 +326,19 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     """
     name = type(scorer).__name__
     if _fast_kind(scorer) is None:
-        raise ValueError(f'hand_adam has no closed form for '
-                         f'{name} (TransE with p = 2, RotatE, DistMult and '
-                         f'ComplEx only)')
+        raise ValueError(f'hand_adam has no closed form for {name} (TransE '
+                         f'with p = 2, RotatE, DistMult and ComplEx only)')
     A, D = start.shape
-    T = triples.size(0)
     cplx = name in ('ComplExScorer', 'RotatEScorer')
     distance = name in ('TransEScorer', 'RotatEScorer')
     transe = name == 'TransEScorer'
-    rel = triples[:, 1]
-    hp, tp = pos[triples[:, 0]], pos[triples[:, 2]]
-    # The other ends' rows, fixed, behind the A moving ones in one table.
-    h_out, t_out = hp < 0, tp < 0
-    others, inv = torch.unique(torch.cat([triples[h_out, 0],
-                                          triples[t_out, 2]]),
-                               return_inverse=True)
-    hi, ti = hp.clone(), tp.clone()
-    nh = int(h_out.sum())
-    hi[h_out] = A + inv[:nh]
-    ti[t_out] = A + inv[nh:]
     model = scorer.model
-
-    def to_c(x: Tensor) -> Tensor:  # [re, im] halves -> complex
-        return torch.complex(*x.chunk(2, dim=-1)).contiguous() if cplx \
-            else x.contiguous()
-
-    def flat(x: Tensor) -> Tensor:  # complex [*, D / 2] -> real [*, D]
-        return torch.view_as_real(x).flatten(-2) if cplx else x
-
-    if name == 'RotatEScorer':
-        theta = model.rel_emb(rel)
-        r = torch.polar(torch.ones_like(theta), theta)
-    elif name == 'ComplExScorer':
-        r = torch.complex(model.rel_emb(rel), model.rel_emb_im(rel))
-    else:
-        r = model.rel_emb(rel).contiguous()
-    r_adj = r.conj().resolve_conj() if cplx else r
-    param = to_c(start.clone())
-    table = torch.cat([param, to_c(scorer.represent(
-        scorer.param_rows(others)))])
-    start_c = param.clone()
-    m = torch.zeros_like(param)
-    v = torch.zeros_like(flat(param))
-    b1, b2 = betas
-    # Gradients reach the moving rows through sparse incidence matrices
-    # (TransE: one, with +1 for tails and -1 for heads).
-    s_t = _incidence(tp, A, T, 1.0, hp if transe else None).to(start)
-    s_h = None if transe else _incidence(hp, A, T).to(start)
-    head = torch.empty_like(table[:1]).expand(T, -1).contiguous()
-    tail = torch.empty_like(head)
-
-    def scores(reps: Tensor) -> Tensor:
-        # The scores (distance models: distances) of the triples; leaves
-        # the residual vectors (or queries) in `head`, the tails in `tail`.
-        table[:A] = reps
-        torch.index_select(table, 0, hi, out=head)
-        torch.index_select(table, 0, ti, out=tail)
-        head.add_(r) if transe else head.mul_(r)
-        if distance:
-            head.sub_(tail)
-            return torch.linalg.vector_norm(head, dim=-1)
-        if cplx:
-            return torch.linalg.vecdot(tail, head).real
-        return torch.linalg.vecdot(head, tail)
+    hp, tp = pos[triples[:, 0]], pos[triples[:, 2]]
+    h_in, t_in = hp >= 0, tp >= 0
+    if start_scores is None:
+        start_scores = triple_scores(scorer, None, triples, lambda i: (
+            _start_lookup(scorer, pos, scorer.represent(start))(i)))
+    gap_all = (goal - start_scores).to(start.dtype)
 
     def represent(p: Tensor):
         if not transe:
@@ -424,47 +346,126 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
         norm = p.norm(dim=-1, keepdim=True).clamp_(min=1e-12)
         return p / norm, norm
 
-    # Residuals are measured from the start, in this loop's own arithmetic
-    # (the complex form rounds differently from the model's): a triple
-    # whose score already sits at its goal has exactly zero gradient.
-    first = scores(represent(param)[0])
-    if start_scores is None:
-        start_scores = float(scorer.offset()) - first if distance else first
-    gap = (goal - start_scores).to(first.dtype)
+    rep0 = represent(start)[0]
+    # One affected end: e, k, sorted by e.
+    one = (h_in ^ t_in).nonzero().view(-1)
+    o_t = triples[one]
+    head_moves = h_in[one]
+    e1 = torch.where(head_moves, hp[one], tp[one])
+    order = torch.argsort(e1, stable=True)
+    one, o_t, head_moves, e1 = one[order], o_t[order], head_moves[order], \
+        e1[order]
+    fixed = scorer.represent(scorer.param_rows(
+        torch.where(head_moves, o_t[:, 2], o_t[:, 0])))
+    k1 = torch.where(head_moves[:, None],
+                     scorer.head_query_rep(o_t[:, 1], fixed),
+                     scorer.tail_query_rep(fixed, o_t[:, 1])).contiguous()
+    w1, gap1 = weights[one], gap_all[one]
+    x1 = torch.empty_like(k1)
+
+    def single(reps: Tensor) -> Tensor:
+        torch.index_select(reps, 0, e1, out=x1)
+        if distance:
+            return torch.linalg.vector_norm(x1.sub_(k1), dim=-1)
+        return torch.linalg.vecdot(x1, k1)
+    first1 = single(rep0)
+    # Two affected ends, sorted by head.
+    two = (h_in & t_in).nonzero().view(-1)
+    two = two[torch.argsort(hp[two], stable=True)]
+    h2, t2, rel2 = hp[two], tp[two], triples[two, 1]
+    w2, gap2 = weights[two], gap_all[two]
+
+    def to_c(x: Tensor) -> Tensor:  # [re, im] halves -> complex
+        return torch.complex(*x.chunk(2, dim=-1)) if cplx else x
+
+    if name == 'RotatEScorer':
+        theta = model.rel_emb(rel2)
+        r2 = torch.polar(torch.ones_like(theta), theta)
+    elif name == 'ComplExScorer':
+        r2 = torch.complex(model.rel_emb(rel2), model.rel_emb_im(rel2))
+    else:
+        r2 = model.rel_emb(rel2).contiguous()
+    r2_adj = r2.conj().resolve_conj() if cplx else r2
+    width = D // 2 if cplx else D
+    dt = r2.dtype if cplx else start.dtype
+    x2 = torch.empty(two.numel(), width, dtype=dt, device=start.device)
+    y2 = torch.empty_like(x2)
+
+    def double(reps: Tensor) -> Tensor:
+        # Scores (distance models: distances); leaves the residual vectors
+        # (bilinear: the queries) in x2, the tails in y2.
+        rc = to_c(reps)
+        torch.index_select(rc, 0, h2, out=x2)
+        torch.index_select(rc, 0, t2, out=y2)
+        x2.add_(r2) if transe else x2.mul_(r2)
+        if distance:
+            return torch.linalg.vector_norm(x2.sub_(y2), dim=-1)
+        if cplx:
+            return torch.linalg.vecdot(y2, x2).real
+        return torch.linalg.vecdot(x2, y2)
+    first2 = double(rep0)
+
+    def to_real(x: Tensor) -> Tensor:
+        return torch.cat([x.real, x.imag], dim=-1) if cplx else x
+
+    param = start.clone()
+    m = torch.zeros_like(param)
+    v = torch.zeros_like(param)
+    b1, b2 = betas
+    grad = torch.empty_like(param)
+    grad2 = torch.empty(A, width, dtype=dt, device=start.device)
     for step in range(1, steps + 1):
         reps, norm = represent(param)
-        value = scores(reps)
+        grad.zero_()
+        value = single(reps)
         if distance:
-            # dL/dscore = w (score - goal), score - start = first - dist.
-            c = (first - value - gap).mul_(weights).div_(
-                value.clamp(min=1e-12))
-            g_t = head.mul_(c[:, None])          # dL/dtail
-            if transe:
-                grad = s_t @ g_t
-            else:  # dL/dhead = -conj(r) * dL/dtail
-                g_h = torch.mul(r_adj, g_t, out=tail)
-                grad = s_t @ flat(g_t) - s_h @ flat(g_h)
+            # score - goal = (first - dist) - gap; d score / d e = -x / dist
+            c = (value - first1 + gap1).mul_(w1).div_(value.clamp(min=1e-12))
+            grad.index_add_(0, e1, x1.mul_(c[:, None]))
         else:
-            c = (value - first - gap).mul_(weights)[:, None]
-            g_t = head.mul_(c)                   # dL/dtail = query * c
-            g_h = tail.mul_(r_adj).mul_(c)       # dL/dhead = r' * tail * c
-            grad = s_t @ flat(g_t) + s_h @ flat(g_h)
-        if cplx:
-            grad = torch.view_as_complex(grad.view(A, -1, 2))
+            c = (value - first1 - gap1).mul_(w1)
+            grad.index_add_(0, e1, torch.mul(k1, c[:, None], out=x1))
+        if two.numel():
+            value = double(reps)
+            grad2.zero_()
+            if distance:
+                c = (first2 - value - gap2).mul_(w2).div_(
+                    value.clamp(min=1e-12))
+                g_t = x2.mul_(c[:, None])            # dL/dtail
+                grad2.index_add_(0, t2, g_t)
+                if transe:
+                    grad2.index_add_(0, h2, g_t, alpha=-1)
+                else:  # dL/dhead = -conj(r) * dL/dtail
+                    grad2.index_add_(0, h2, torch.mul(r2_adj, g_t, out=y2),
+                                     alpha=-1)
+            else:
+                c = (value - first2 - gap2).mul_(w2)[:, None]
+                grad2.index_add_(0, h2, y2.mul_(r2_adj).mul_(c))
+                grad2.index_add_(0, t2, x2.mul_(c))
+            grad += to_real(grad2)
+        g = grad
         if transe:  # through e / ||e||
-            grad = (grad - (grad * reps).sum(-1, keepdim=True) * reps) / norm
+            g = (g - (g * reps).sum(-1, keepdim=True) * reps) / norm
         if prox > 0:
-            grad = grad + 2 * prox * (param - start_c) / (scale ** 2 * A)
+            g = g + 2 * prox * (param - start) / (scale ** 2 * A)
         if free is not None:
-            grad = grad * free
-        m.mul_(b1).add_(grad, alpha=1 - b1)
-        g_r = flat(grad)
-        v.mul_(b2).addcmul_(g_r, g_r, value=1 - b2)
+            g = g * free
+        m.mul_(b1).add_(g, alpha=1 - b1)
+        v.mul_(b2).addcmul_(g, g, value=1 - b2)
         denom = (v.sqrt() / (1 - b2 ** step) ** 0.5).add_(eps)
-        flat(param).addcdiv_(flat(m), denom, value=-lr / (1 - b1 ** step))
-    if cplx:
-        param = torch.cat([param.real, param.imag], dim=-1)
+        param.addcdiv_(m, denom, value=-lr / (1 - b1 ** step))
     return scorer.represent(param)
+
+
+def _start_lookup(scorer: KGEScorer, pos: 'Positions', start_rep: Tensor):
+    # Representations of entity ids with the affected ones at their start.
+    def lookup(i: Tensor) -> Tensor:
+        p = pos[i]
+        own = p >= 0
+        out = scorer.represent(scorer.param_rows(i))
+        out[own] = start_rep[p[own]]
+        return out
+    return lookup
 
 
 def _query_maker(scorer: KGEScorer, rel: Tensor):
