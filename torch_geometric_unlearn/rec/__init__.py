@@ -6,7 +6,7 @@ from .data import *  # noqa: F401,F403
 from .data import __all__ as _data_all
 from .evaluate import ranking_metrics, embedding_score_fn
 from .models import (MF, LightGCNRec, bipartite_adjacency, make_recommender,
-                     RECOMMENDER_NAMES)
+                     symmetric_spmm, RECOMMENDER_NAMES)
 from .train import RecTrainConfig, train_bpr, build_recommender
 from .eemu import (RecUnlearner, EEMU, EEMUConfig, SISARec, RetrainRec,
                    FineTuneRec, ShardedRecUnlearner, assign_shards,
@@ -19,6 +19,7 @@ __all__ = list(_data_all) + [
     'LightGCNRec',
     'bipartite_adjacency',
     'make_recommender',
+    'symmetric_spmm',
     'RECOMMENDER_NAMES',
     'RecTrainConfig',
     'train_bpr',
