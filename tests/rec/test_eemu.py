@@ -69,6 +69,52 @@ def test_deletion_is_exact(data, model, cls):
     assert _equal(m, fresh)
 
 
+@pytest.mark.parametrize('model', ['mf', 'lightgcn'])
+@pytest.mark.parametrize('extra', [
+    dict(negatives=1, bpr_weight=0.0),   # the meta-loss alone
+    dict(negatives=3, bpr_weight=0.5, shard_lr=2e-2),
+])
+def test_meta_step_options_keep_deletions_exact(data, model, extra):
+    tr = data.edge_index('train')
+    cfg = _cfg(model, **extra)
+    m = EEMU(data.num_users, data.num_items, cfg).fit(tr)
+    m.unlearn(7)
+    fresh = EEMU(data.num_users, data.num_items, cfg).fit(tr[:, tr[0] != 7])
+    assert _equal(m, fresh)
+    users = torch.arange(20)
+    assert torch.equal(m.scores(users), fresh.scores(users))
+
+
+@pytest.mark.parametrize('option', [dict(negatives=4), dict(bpr_weight=1.0)])
+def test_meta_step_options_change_training(data, option):
+    tr = data.edge_index('train')
+    plain = _cfg(negatives=1, bpr_weight=0.0)
+    a = EEMU(data.num_users, data.num_items, plain).fit(tr)
+    b = EEMU(data.num_users, data.num_items,
+             _cfg(**{**plain.to_dict(), **option})).fit(tr)
+    assert not _equal(a, b)
+
+
+@pytest.mark.parametrize('cls', [EEMU, SISARec])
+def test_shard_lr_is_the_shard_models_learning_rate(data, cls):
+    tr = data.edge_index('train')
+    a = cls(data.num_users, data.num_items,
+            _cfg(lr=5e-3, shard_lr=2e-2)).fit(tr)
+    b = cls(data.num_users, data.num_items, _cfg(lr=2e-2)).fit(tr)
+    c = cls(data.num_users, data.num_items, _cfg(lr=5e-3)).fit(tr)
+    assert a.config.shard_learning_rate == 2e-2
+    assert _equal(a, b)
+    assert not _equal(a, c)
+
+
+def test_retrain_ignores_shard_lr(data):
+    tr = data.edge_index('train')
+    a = RetrainRec(data.num_users, data.num_items,
+                   _cfg(lr=5e-3, shard_lr=2e-2)).fit(tr)
+    b = RetrainRec(data.num_users, data.num_items, _cfg(lr=5e-3)).fit(tr)
+    assert _equal(a, b)
+
+
 def test_retrain_never_sees_deleted_data(data, monkeypatch):
     import torch_geometric_unlearn.rec.eemu as eemu_mod
     seen = []
@@ -160,6 +206,13 @@ def test_bad_requests(data):
         EEMUConfig(aggregation='max')
     with pytest.raises(ValueError):
         EEMUConfig(support_ratio=1.0)
+    with pytest.raises(ValueError, match='negatives'):
+        EEMUConfig(negatives=0)
+    with pytest.raises(ValueError, match='bpr_weight'):
+        EEMUConfig(bpr_weight=-0.5)
+    for bad in (0.0, -1e-3):
+        with pytest.raises(ValueError, match='shard_lr'):
+            EEMUConfig(shard_lr=bad)
 
 
 @pytest.mark.parametrize('model', ['mf', 'lightgcn'])
@@ -180,7 +233,9 @@ def test_mean_aggregation_matches_explicit_standardisation(data, model):
     for u in users.tolist():
         s = int(m.shard_of[u])
         rep = m.user_representations(s, torch.tensor([u]))
-        assert torch.allclose(own[u], (rep @ m._embeddings(s)[1].t())[0])
+        # One row against a batched product: equal up to float rounding.
+        assert torch.allclose(own[u], (rep @ m._embeddings(s)[1].t())[0],
+                              atol=1e-6)
 
 
 def test_scores_reject_bad_users(data):

@@ -156,6 +156,16 @@ def _adapt(reps: Tensor, owner: Tensor, pos: Tensor, neg: Tensor,
     return reps + delta
 
 
+def _pair_loss(x: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
+    r"""BPR of user rows :obj:`x` (shape :math:`(P, d)`) against their
+    positive item rows :obj:`pos` (shape :math:`(P, d)`) and :math:`k`
+    negative item rows each, :obj:`neg` (shape :math:`(k, P, d)`), averaged
+    over the negatives. Shape :math:`(P,)`."""
+    s_pos = (x * pos).sum(-1)
+    s_neg = (x.unsqueeze(0) * neg).sum(-1)
+    return bpr_loss(s_pos.unsqueeze(0), s_neg).mean(0)
+
+
 class RecUnlearner:
     r"""The interface every recommendation unlearner implements.
 
@@ -504,6 +514,19 @@ class EEMUConfig(RecTrainConfig):
         adapt_steps (int): Adaptation steps at inference. (default: :obj:`2`)
         aggregation (str): ``'mean'`` (standardised scores of every shard,
             averaged) or ``'own'`` (the user's shard only).
+        negatives (int): Negative items per interaction in the outer loss
+            of a meta-step (BPR averaged over them). The propagation is
+            the same for any number, so more negatives add signal per step
+            at little cost. (default: :obj:`4`)
+        bpr_weight (float): Weight of a plain BPR term on the support
+            pairs at the user's un-adapted row, added to the meta-loss;
+            with it every pair of the meta-batch trains the items, not only
+            the query pairs. (default: :obj:`1.0`)
+        shard_lr (float, optional): Adam learning rate of the shard models
+            (:class:`EEMU` and :class:`SISARec`); :obj:`None` uses
+            :obj:`lr`. A shard given :math:`1/S` of the unsharded model's
+            time takes several times fewer steps, which a larger rate
+            partly makes up for. (default: :obj:`None`)
     """
     num_shards: int = 4
     users_per_step: int = 64
@@ -512,6 +535,9 @@ class EEMUConfig(RecTrainConfig):
     inner_steps: int = 1
     adapt_steps: int = 2
     aggregation: str = 'mean'
+    negatives: int = 4
+    bpr_weight: float = 1.0
+    shard_lr: Optional[float] = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -527,6 +553,20 @@ class EEMUConfig(RecTrainConfig):
         if self.aggregation not in ('mean', 'own'):
             raise ValueError(f"aggregation must be 'mean' or 'own', got "
                              f"'{self.aggregation}'")
+        if self.negatives < 1:
+            raise ValueError(f'negatives must be >= 1, got '
+                             f'{self.negatives}')
+        if self.bpr_weight < 0:
+            raise ValueError(f'bpr_weight must be non-negative, got '
+                             f'{self.bpr_weight}')
+        if self.shard_lr is not None and not self.shard_lr > 0:
+            raise ValueError(f'shard_lr must be positive, got '
+                             f'{self.shard_lr}')
+
+    @property
+    def shard_learning_rate(self) -> float:
+        r"""The Adam learning rate of a shard model."""
+        return self.lr if self.shard_lr is None else self.shard_lr
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -674,7 +714,9 @@ class SISARec(ShardedRecUnlearner):
         seed = _shard_seed(self.config.seed, s)
         model = build_recommender(self.config, self.num_users,
                                   self.num_items, seed=seed)
-        train_bpr(model, edges, self.config, seed=seed,
+        cfg = copy.copy(self.config)
+        cfg.lr = self.config.shard_learning_rate
+        train_bpr(model, edges, cfg, seed=seed,
                   progress=self.progress, desc=f'sisa shard {s}')
         return _Shard(model, self.config.dim)
 
@@ -732,7 +774,7 @@ class EEMU(ShardedRecUnlearner):
         tasks = (deg >= 2).nonzero().view(-1)
         edges_d = edges.to(self._device)
         gen = torch.Generator().manual_seed(seed + 1)
-        opt = make_optimizer(shard, cfg.lr)
+        opt = make_optimizer(shard, cfg.shard_learning_rate)
         from tqdm.auto import tqdm
         with deterministic():
             for _ in tqdm(range(cfg.epochs), desc=f'eemu shard {s}',
@@ -759,28 +801,36 @@ class EEMU(ShardedRecUnlearner):
         n_sup = (count.double() * cfg.support_ratio).floor().long()
         n_sup = torch.minimum(n_sup.clamp(min=1), count - 1)
         sup = rank < n_sup[owner]
-        neg = sample_negatives(users[owner], keys, self.num_items, gen)
+        k = cfg.negatives
+        neg = sample_negatives(users[owner].repeat(k), keys, self.num_items,
+                               gen)
         dev = self._device
         users, owner, items, neg, sup, n_sup, count = (
             t.to(dev) for t in (users, owner, items, neg, sup, n_sup, count))
 
         n = items.numel()
         ue, ie = shard.model.rows(edges_d, users, torch.cat([items, neg]))
-        pos_rows, neg_rows = ie[:n], ie[n:]
+        pos_rows, neg_rows = ie[:n], ie[n:].view(k, n, -1)
         d = ue.size(1)
         reps = torch.cat([ue, shard.u0.expand(b, d)])
         own2 = torch.cat([owner[sup], owner[sup] + b])
         cnt_s = torch.cat([n_sup, n_sup])
         adapted = _adapt(reps, own2, pos_rows[sup].repeat(2, 1),
-                         neg_rows[sup].repeat(2, 1), cnt_s, cfg.inner_steps,
-                         cfg.inner_lr)
+                         neg_rows[0, sup].repeat(2, 1), cnt_s,
+                         cfg.inner_steps, cfg.inner_lr)
         q = ~sup
         ownq = torch.cat([owner[q], owner[q] + b])
         cnt_q = torch.cat([count - n_sup, count - n_sup]).to(ue.dtype)
-        xo = adapted[ownq]
-        loss = bpr_loss((xo * pos_rows[q].repeat(2, 1)).sum(-1),
-                        (xo * neg_rows[q].repeat(2, 1)).sum(-1))
+        loss = _pair_loss(adapted[ownq], pos_rows[q].repeat(2, 1),
+                          neg_rows[:, q].repeat(1, 2, 1))
         loss = (loss / cnt_q[ownq]).sum() / (2 * b)
+        if cfg.bpr_weight > 0:
+            # Plain BPR of the support pairs at the user's own row: the
+            # same propagation, so the items learn from every pair.
+            plain = _pair_loss(ue[owner[sup]], pos_rows[sup],
+                               neg_rows[:, sup])
+            loss = loss + cfg.bpr_weight * (
+                plain / n_sup[owner[sup]].to(ue.dtype)).sum() / b
         if cfg.reg > 0:
             eu, ei = shard.model.ego(users, torch.cat([items, neg]))
             loss = loss + cfg.reg * 0.5 * (
