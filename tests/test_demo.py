@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from torch_geometric_unlearn.metaeu import MODEL_DEFAULTS
 from torch_geometric_unlearn.datasets import load_dataset
 from torch_geometric_unlearn.demo import KGDemo, rec_demo
 
@@ -23,7 +24,9 @@ def test_kg_demo_steps():
     with pytest.raises(ValueError, match="'original' or 'retrained'"):
         demo.train('other')
     meu = demo.meta_train(episodes=2)
-    assert meu.config.loss == 'softmax'  # MetaEUConfig.for_model
+    # MetaEUConfig.for_model's loss, at the demo's learning rate.
+    assert meu.config.loss == MODEL_DEFAULTS[demo.model_name]['loss']
+    assert meu.config.lr == 3e-4
     assert demo.metaeu_config(500).eval_every == 100
     record = demo.unlearn('MetaEU')
     assert record.num_forget == num_forget

@@ -155,3 +155,21 @@ def test_kge_script_tiny_preset_keeps_given_flags():
     args = load_script(KGE_SCRIPT)['parse_args'](
         ['--root', 'x', '--tiny', '--epochs', '7'])
     assert (args.epochs, args.dim, args.episodes) == (7, 8, 2)
+
+
+# bench_latency.py ###########################################################
+
+def test_bench_latency_times_both_engines_on_the_same_requests(tmp_path):
+    out = tmp_path / 'latency.json'
+    proc = run_script('bench_latency.py', '--data', 'synthetic-tiny',
+                      '--epochs', '1', '--count', '4', '--bulk', '1',
+                      '--bulk-size', '12', '--out', str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert 'autograd / auto: one triple' in proc.stdout
+    rows = json.loads(out.read_text())['rows']
+    assert [r['engine'] for r in rows] == ['auto', 'autograd']
+    for r in rows:
+        assert 0 < r['single_median_ms'] <= r['single_p95_ms']
+        assert 'calibrate' in r['single_stage_median_ms']
+        assert [b['triples'] for b in r['bulk']] == [12]
+    assert rows[0]['bulk'][0]['affected'] == rows[1]['bulk'][0]['affected']

@@ -17,7 +17,8 @@ def test_demo(capsys):
     assert int(m.group(1)) == round(0.01 * train.edge_index.size(1))
     assert int(m.group(2).replace(',', '')) + int(m.group(1)) == \
         train.edge_index.size(1)
-    assert '5 episodes, softmax loss' in text  # MetaEUConfig.for_model
+    # MetaEUConfig.for_model's loss
+    assert '5 episodes, self_adversarial loss' in text
     assert 'validation MRR base' in text
     rows = re.findall(r'^(original|retrained|MetaEU|MetaEU-FT) +([\d.]+) +'
                       r'([\d.]+) +([\d.]+)', text, re.M)

@@ -35,8 +35,8 @@ def trained(kg):
     """A ComplEx model trained on the synthetic KG and a MetaEU meta-trained
     on it (shared by the tests; never mutated by them)."""
     model = _train('complex', kg.train, kg.num_entities, kg.num_relations)
-    meu = MetaEU(model, kg, progress=False, loss='softmax',
-                 episodes=120, eval_every=30, episode_forget=64)
+    meu = MetaEU(model, kg, progress=False, episodes=180, eval_every=30,
+                 episode_forget=64)
     meu.fit()
     return model, meu
 
@@ -91,6 +91,37 @@ def test_episode_split(kg):
     with pytest.raises(ValueError):
         EpisodeSampler(kg.train.edge_index, kg.train.edge_type,
                        kg.num_entities, query_ratio=1.0)
+
+
+def test_episode_negatives_that_answer_a_query_are_filtered(kg, trained):
+    # A shared random negative may be a query's answer itself (under its
+    # trained row) or another true answer: it is masked out of the loss and
+    # of validation, as are the generated rows that answer a query.
+    _, meu = trained
+    sampler = EpisodeSampler(kg.train.edge_index, kg.train.edge_type,
+                             kg.num_entities, num_forget=20, max_edges=8)
+    ep = sampler.sample(torch.Generator().manual_seed(3))
+    qi, rel = ep.query_index, ep.query_type
+    heads, tails = ep.nodes[qi[0]], ep.nodes[qi[1]]
+    neg_ids = torch.cat([tails[:2], heads[:2],
+                         torch.randint(kg.num_entities, (30, ),
+                                       generator=torch.Generator(
+                                           ).manual_seed(4))])
+    out = torch.zeros(ep.nodes.numel(), 4)
+    _, head_mask, tail_mask = meu._episode_extra(out, ep, qi, rel, neg_ids)
+    cand = torch.cat([neg_ids, ep.nodes[ep.affected.nonzero().view(-1)]])
+    assert head_mask.shape == tail_mask.shape == (rel.numel(),
+                                                  cand.numel())
+    train = set(map(tuple, _triples(kg.train, torch.arange(
+        kg.train.num_edges)).tolist()))
+    want_t = torch.tensor([[(h, r, c) in train for c in cand.tolist()]
+                           for h, r in zip(heads.tolist(), rel.tolist())])
+    want_h = torch.tensor([[(c, r, t) in train for c in cand.tolist()]
+                           for r, t in zip(rel.tolist(), tails.tolist())])
+    assert torch.equal(tail_mask, want_t) and torch.equal(head_mask, want_h)
+    # The planted answers: query i's own tail / head among the negatives.
+    assert bool(tail_mask[0, 0]) and bool(tail_mask[1, 1])
+    assert bool(head_mask[0, 2]) and bool(head_mask[1, 3])
 
 
 # Meta-training ##############################################################

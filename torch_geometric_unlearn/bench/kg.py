@@ -435,7 +435,7 @@ class KGBench:
         self.log(f"{name}{step}: test MRR {e['test']['mrr']:.4f}, forget "
                  f"MRR {e['forget']['mrr']:.4f}, {e['seconds']:.2f} s")
 
-    def context(self, episodes: int = 200,
+    def context(self, episodes: int = 150,
                 options: Optional[Dict[str, Dict[str, Any]]] = None
                 ) -> MethodContext:
         r"""The :class:`MethodContext` of :func:`build_method`."""
@@ -480,7 +480,7 @@ def run_bench(dataset: KGDataset, model: str = 'distmult',
               forget_entities: Optional[int] = None,
               forget_relation: Optional[Union[int, str]] = None,
               dim: Optional[int] = None, epochs: Optional[int] = None,
-              seed: int = 0, retrain: bool = True, episodes: int = 200,
+              seed: int = 0, retrain: bool = True, episodes: int = 150,
               relearn_epochs: int = 3, retain_sample: int = 2000,
               log: Callable[[str], None] = stdout_log, *,
               forget_kind: str = 'random', steps: int = 1,

@@ -73,7 +73,7 @@ def add_parser(sub) -> None:
                    'and reuse them on a later run with the same settings')
     p.add_argument('--progress', action='store_true',
                    help='progress bars while training')
-    p.add_argument('--episodes', type=non_negative_int, default=200,
+    p.add_argument('--episodes', type=non_negative_int, default=150,
                    help='MetaEU meta-training episodes')
     p.add_argument('--seed', type=non_negative_int, default=0)
     p.add_argument('--no-retrain', action='store_true',

@@ -204,8 +204,9 @@ class MetaEU(MetaTraining, Unlearning, Unlearner):
         :obj:`neg` ``[K, D]`` are shared negatives; :obj:`extra` ``[T, D]``
         are further shared negatives -- the generated representations of the
         episode, which must also rank low for queries that are not theirs --
-        where :obj:`tail_mask` / :obj:`head_mask` ``[Q, T]`` mark the
-        candidates that are true answers of a query (filtered out).
+        and :obj:`tail_mask` / :obj:`head_mask` ``[Q, K + T]`` mark the
+        candidates, shared negatives then extra ones, that are true answers
+        of a query (filtered out).
         """
         out = []
         for query, pos, mask in ((scorer.tail_query_rep(head, rel), tail,
@@ -215,10 +216,9 @@ class MetaEU(MetaTraining, Unlearning, Unlearner):
             p = scorer.score_pairs(query, pos)
             n = scorer.score_against(query, neg)
             if extra is not None and extra.numel() > 0:
-                m = scorer.score_against(query, extra)
-                if mask is not None:
-                    m = m.masked_fill(mask, float('-inf'))
-                n = torch.cat([n, m], dim=1)
+                n = torch.cat([n, scorer.score_against(query, extra)], dim=1)
+            if mask is not None:
+                n = n.masked_fill(mask[:, :n.size(1)], float('-inf'))
             out.append((p, n))
         return out
 

@@ -29,7 +29,8 @@ class MetaTraining:
     the class it is mixed into)."""
 
     def _episode_loss(self, scorer: KGEScorer, ep: Episode,
-                      neg: Tensor) -> Tensor:
+                      neg_ids: Tensor) -> Tensor:
+        neg = scorer.represent(scorer.param_rows(neg_ids.to(scorer.device)))
         dev = scorer.device
         nodes = ep.nodes.to(dev)
         out = self._generate(scorer, nodes, ep.affected.to(dev),
@@ -37,7 +38,8 @@ class MetaTraining:
                              ep.support_type.to(dev))
         qi = ep.query_index.to(dev)
         rel = ep.query_type.to(dev)
-        extra, head_mask, tail_mask = self._episode_extra(out, ep, qi, rel)
+        extra, head_mask, tail_mask = self._episode_extra(out, ep, qi, rel,
+                                                          neg_ids)
         loss = self._triple_loss(scorer, out[qi[0]], rel, out[qi[1]], neg,
                                  extra, head_mask, tail_mask)
         reference = self._reference if self.config.forget_weight > 0 \
@@ -87,12 +89,19 @@ class MetaTraining:
         return cache[1]
 
     def _episode_extra(self, out: Tensor, ep: Episode, qi: Tensor,
-                       rel: Tensor):
+                       rel: Tensor, neg_ids: Tensor):
         r"""The generated rows of an episode as extra negatives, with the
-        masks of those that are true answers of a query."""
+        ``[Q, K + T]`` masks of the candidates -- the :obj:`neg_ids`
+        ``[K]`` and the episode's generated entities ``[T]`` -- that are
+        true answers of a query. A random negative may be the answer
+        itself, under its trained row: on a small graph (CoDEx-S, 2k
+        entities) an episode's 256 negatives hold it for one query in
+        eight, and ranking the generated row above its own trained row
+        would be learned as a goal."""
         idx = ep.affected.nonzero().view(-1)
+        cand = torch.cat([neg_ids.cpu(), ep.nodes[idx]])
         head_mask, tail_mask = self._true_masks(
-            ep.nodes[qi[0].cpu()], rel, ep.nodes[qi[1].cpu()], ep.nodes[idx])
+            ep.nodes[qi[0].cpu()], rel, ep.nodes[qi[1].cpu()], cand)
         dev = out.device
         return out[idx.to(dev)], head_mask.to(dev), tail_mask.to(dev)
 
@@ -118,8 +127,8 @@ class MetaTraining:
                 out = base
             qi = ep.query_index.to(dev)
             rel = ep.query_type.to(dev)
-            extra, head_mask, tail_mask = self._episode_extra(out, ep, qi,
-                                                              rel)
+            extra, head_mask, tail_mask = self._episode_extra(
+                out, ep, qi, rel, neg_ids)
             for p, n in self._scores(scorer, out[qi[0]], rel, out[qi[1]],
                                      neg, extra, head_mask, tail_mask):
                 rr.append(rank_against_negatives(p, n).reciprocal())
@@ -207,9 +216,7 @@ class MetaTraining:
                 if not empty:
                     neg_ids = torch.randint(self.data.num_nodes,
                                             (c.num_negatives, ), generator=g)
-                    neg = scorer.represent(scorer.param_rows(
-                        neg_ids.to(dev)))
-                    loss = self._episode_loss(scorer, ep, neg)
+                    loss = self._episode_loss(scorer, ep, neg_ids)
                     loss.backward()
                     value = float(loss.detach())
                 elapsed = time.perf_counter() - start

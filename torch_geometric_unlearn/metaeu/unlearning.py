@@ -458,7 +458,8 @@ class Unlearning:
         return calibrate(scorer, affected.to(dev), rows, f, targets, nb,
                          anchor, steps=c.calibrate_steps, lr=c.calibrate_lr,
                          weight=c.calibrate_weight, free=free,
-                         prox=c.calibrate_prox, anchors=c.calibrate_anchors)
+                         prox=c.calibrate_prox, anchors=c.calibrate_anchors,
+                         engine=c.calibrate_engine)
 
     def _first_rows_lookup(self, current: KGEScorer, affected: Tensor):
         r"""A function of entity ids giving each entity's representation
@@ -590,8 +591,11 @@ class Unlearning:
             own = torch.randperm(affected.numel(),
                                  generator=g)[:c.num_negatives]
             own = own.to(rows.device)
+            # Negatives that are true answers (the answer itself
+            # included) are filtered out.
             hm, tm = self._true_masks(h[sel], edge_type[sel], t[sel],
-                                      affected[own])
+                                      torch.cat([neg_ids.cpu(),
+                                                 affected[own].cpu()]))
             loss = self._triple_loss(scorer, rep(h[sel]), edge_type[sel],
                                      rep(t[sel]), neg,
                                      scorer.represent(param[own]),
