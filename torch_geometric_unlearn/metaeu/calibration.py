@@ -161,8 +161,13 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     Entities outside :obj:`affected` keep their rows. With :obj:`free`
     (boolean ``[A]``) only those rows move. Returns the new rows.
 
-    With :obj:`anchors="fast"` (the default) an anchor with a single
-    affected end :math:`e` is scored from the change
+    With :obj:`engine="auto"` (the default) the four supported models take
+    their gradients in closed form and run Adam by hand
+    (:func:`hand_adam`: the same update as :class:`torch.optim.Adam`,
+    without autograd; every triple scored exactly, :obj:`anchors` unused);
+    :obj:`engine="autograd"` (and any other model) differentiates through
+    the scorer. There, with :obj:`anchors="fast"` (the default) an anchor
+    with a single affected end :math:`e` is scored from the change
     :math:`\boldsymbol{\delta} = \mathbf{e}' - \mathbf{e}` of that end
     alone, exactly, by :func:`anchor_factors`: for the bilinear models
     (DistMult, ComplEx) :math:`s' = s + \mathbf{g}^\top
@@ -174,14 +179,7 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     through the score. Anchors with two affected ends, and every anchor of
     other models, are scored through the model at every step, as with
     :obj:`anchors="exact"`. The rows of the other ends are gathered once, so
-    a step costs :math:`O((F + N) D)` whatever the size of the graph.
-
-    With :obj:`engine="auto"` (the default) the four supported models take
-    their gradients in closed form and run Adam by hand (the same update
-    as :class:`torch.optim.Adam`), without autograd: a small request's
-    steps then cost a few tensor operations each, not an autograd graph;
-    :obj:`engine="autograd"` (and any other model) differentiates through
-    the scorer."""
+    a step costs :math:`O((F + N) D)` whatever the size of the graph."""
     if anchors not in ('fast', 'exact'):
         raise ValueError(f"unknown anchors '{anchors}' (expected 'fast' "
                          f"or 'exact')")

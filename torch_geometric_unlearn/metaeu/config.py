@@ -131,10 +131,12 @@ class MetaEUConfig:
             at a cost in quality on large requests; see
             :func:`~torch_geometric_unlearn.metaeu.calibration.
             calibrate_newton`). (default: :obj:`"adam"`)
-        calibrate_anchors (str): :obj:`"fast"` (an anchor with one
-            affected end scored in closed form from that end's change, the
-            same scores several times faster) or :obj:`"exact"` (every
-            anchor scored through the model at every step); see
+        calibrate_anchors (str): With the autograd engine,
+            :obj:`"fast"` (an anchor with one affected end scored in closed
+            form from that end's change, the same scores several times
+            faster) or :obj:`"exact"` (every anchor scored through the
+            model at every step); the hand engine scores every triple
+            exactly in closed form either way. See
             :func:`~torch_geometric_unlearn.metaeu.calibration.calibrate`.
             (default: :obj:`"fast"`)
         calibrate_engine (str): :obj:`"auto"` (closed-form gradients and
