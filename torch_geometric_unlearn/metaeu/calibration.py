@@ -376,6 +376,9 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     def to_c(x: Tensor) -> Tensor:  # [re, im] halves -> complex
         return torch.complex(*x.chunk(2, dim=-1)) if cplx else x
 
+    def real(x: Tensor) -> Tensor:  # complex [*, W] -> its real view [*, 2W]
+        return torch.view_as_real(x).flatten(-2) if cplx else x
+
     if name == 'RotatEScorer':
         theta = model.rel_emb(rel2)
         r2 = torch.polar(torch.ones_like(theta), theta)
@@ -396,15 +399,21 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
         torch.index_select(rc, 0, h2, out=x2)
         torch.index_select(rc, 0, t2, out=y2)
         x2.add_(r2) if transe else x2.mul_(r2)
+        # Norms and dot products on real views (complex kernels are slow).
         if distance:
-            return torch.linalg.vector_norm(x2.sub_(y2), dim=-1)
-        if cplx:
-            return torch.linalg.vecdot(y2, x2).real
-        return torch.linalg.vecdot(x2, y2)
+            return torch.linalg.vector_norm(real(x2.sub_(y2)), dim=-1)
+        return torch.linalg.vecdot(real(x2), real(y2))
     first2 = double(rep0)
 
     def to_real(x: Tensor) -> Tensor:
         return torch.cat([x.real, x.imag], dim=-1) if cplx else x
+
+    def add_at(out: Tensor, index: Tensor, src: Tensor,
+               alpha: float = 1.0) -> None:
+        # index_add_ through real views (complex scatters are slow).
+        if cplx:
+            out, src = torch.view_as_real(out), torch.view_as_real(src)
+        out.index_add_(0, index, src, alpha=alpha)
 
     param = start.clone()
     m = torch.zeros_like(param)
@@ -430,16 +439,16 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
                 c = (first2 - value - gap2).mul_(w2).div_(
                     value.clamp(min=1e-12))
                 g_t = x2.mul_(c[:, None])            # dL/dtail
-                grad2.index_add_(0, t2, g_t)
+                add_at(grad2, t2, g_t)
                 if transe:
-                    grad2.index_add_(0, h2, g_t, alpha=-1)
+                    add_at(grad2, h2, g_t, alpha=-1)
                 else:  # dL/dhead = -conj(r) * dL/dtail
-                    grad2.index_add_(0, h2, torch.mul(r2_adj, g_t, out=y2),
-                                     alpha=-1)
+                    add_at(grad2, h2, torch.mul(r2_adj, g_t, out=y2),
+                           alpha=-1)
             else:
                 c = (value - first2 - gap2).mul_(w2)[:, None]
-                grad2.index_add_(0, h2, y2.mul_(r2_adj).mul_(c))
-                grad2.index_add_(0, t2, x2.mul_(c))
+                add_at(grad2, h2, y2.mul_(r2_adj).mul_(c))
+                add_at(grad2, t2, x2.mul_(c))
             grad += to_real(grad2)
         g = grad
         if transe:  # through e / ||e||
