@@ -260,6 +260,50 @@ class TripleSet:
         r"""Whether each row of :obj:`triples` ``[B, 3]`` is in the set."""
         return self.contains(triples[:, 0], triples[:, 1], triples[:, 2])
 
+    def answer_mask(self, fixed: Tensor, rel: Tensor, cand: Tensor,
+                    side: str = 'tail') -> Tensor:
+        r"""The ``[Q, C]`` mask of the candidate entities :obj:`cand`
+        ``[C]`` that complete query :math:`i` to a triple of the set:
+        ``(fixed[i], rel[i], cand[j])`` for :obj:`side="tail"`,
+        ``(cand[j], rel[i], fixed[i])`` for :obj:`side="head"` -- the same
+        as :meth:`contains` on the broadcast ``[Q, C]`` grid, at the cost
+        of the queries' answers instead of :math:`Q \cdot C` searches of
+        the whole set. :obj:`fixed` and :obj:`rel` are ``[Q]``.
+        """
+        if side not in ('tail', 'head'):
+            raise ValueError(f"side must be 'tail' or 'head', got '{side}'")
+        n, R = self.num_nodes, self.num_relations
+        fixed, rel, cand = fixed.long().view(-1), rel.long().view(-1), \
+            cand.long().view(-1)
+        keys = self.keys if side == 'tail' else self._inverse_keys()
+        prefix = (fixed * R + rel) * n
+        lo = torch.searchsorted(keys, prefix)
+        hi = torch.searchsorted(keys, prefix + n)
+        count = hi - lo
+        query = torch.repeat_interleave(torch.arange(fixed.numel()), count)
+        start = torch.repeat_interleave(lo - torch.cumsum(count, 0) + count,
+                                        count)
+        answer = keys[start + torch.arange(query.numel())] - prefix[query]
+        uniq, inv = torch.unique(cand, return_inverse=True)
+        at = torch.searchsorted(uniq, answer).clamp_(max=max(
+            uniq.numel() - 1, 0))
+        hit = uniq[at] == answer if uniq.numel() else \
+            torch.zeros_like(answer, dtype=torch.bool)
+        out = torch.zeros(fixed.numel(), uniq.numel(), dtype=torch.bool)
+        out[query[hit], at[hit]] = True
+        return out[:, inv]
+
+    def _inverse_keys(self) -> Tensor:
+        # The set's keys as (tail, relation, head), sorted (built once).
+        inv = getattr(self, '_inv', None)
+        if inv is None:
+            n, R = self.num_nodes, self.num_relations
+            t = self.keys % n
+            hr = self.keys // n
+            h, r = hr // R, hr % R
+            inv = self._inv = torch.sort(triple_keys(t, r, h, n, R)).values
+        return inv
+
     def __len__(self) -> int:
         return int(self.keys.numel())
 

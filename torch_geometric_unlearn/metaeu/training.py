@@ -75,8 +75,10 @@ class MetaTraining:
         in the current training graph."""
         known = self._known_triples()
         head, rel, tail, cand = (x.cpu() for x in (head, rel, tail, cand))
-        head_mask = known.contains(cand[None, :], rel[:, None], tail[:, None])
-        tail_mask = known.contains(head[:, None], rel[:, None], cand[None, :])
+        # From each query's answers, not a search of every (query,
+        # candidate) pair.
+        head_mask = known.answer_mask(tail, rel, cand, side='head')
+        tail_mask = known.answer_mask(head, rel, cand, side='tail')
         return head_mask, tail_mask
 
     def _known_triples(self) -> TripleSet:
