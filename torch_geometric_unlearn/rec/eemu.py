@@ -15,6 +15,12 @@ as this project builds it (design.md, section 3):
   adapted point (first-order MAML). Next to each user's own row, a shared
   "new user" vector :math:`\mathbf{u}_0` is meta-learned the same way, so
   every shard can serve users it never trained on;
+* a meta-step propagates the shard graph once, for all the users of the
+  meta-batch (with LightGCN that propagation is nearly all of a step's
+  cost, so an epoch costs its number of meta-steps); on that one
+  propagation the outer loss takes :obj:`negatives` negative items per
+  query pair, and a plain BPR term on the support pairs at the user's own
+  row (:obj:`bpr_weight`) lets every pair of the batch train the items;
 * at inference a user's representation adapts in a few steps on the
   user's current interactions, in every shard, and the per-user
   standardised shard scores are averaged (``aggregation='mean'``) or only
