@@ -248,6 +248,35 @@ def test_sequential_requests_keep_forgotten_triples_out(kg, trained):
     assert r2.model is not r1.model
 
 
+def test_a_later_request_does_not_bring_back_an_earlier_triple(
+        kg, trained):
+    # Request 1 forgets (a, r, b); request 2 forgets another triple of a,
+    # with b untouched. a restarts from its first row, but (a, r, b) is held
+    # at the target request 1 gave it, so it does not climb back.
+    from torch_geometric_unlearn.metaeu.calibration import triple_scores
+    _, trained_meu = trained
+    meu = copy.deepcopy(trained_meu)
+    rows = _triples(kg.train, torch.arange(kg.train.num_edges))
+    deg = torch.bincount(rows[:, [0, 2]].reshape(-1),
+                         minlength=kg.num_entities)
+    a = int(torch.argmax(deg))
+    mine = rows[(rows[:, 0] == a) & (rows[:, 2] != a)]
+    first = mine[:1]
+    b = int(first[0, 2])
+    second = mine[(mine[:, 2] != b)][:1]
+
+    def score(model):
+        sc = get_scorer(model)
+        with torch.no_grad():
+            return float(triple_scores(
+                sc, None, first, lambda i: sc.represent(sc.param_rows(i))))
+    s0 = score(meu.model)
+    s1 = score(meu.unlearn(first).model)
+    s2 = score(meu.unlearn(second).model)
+    assert s1 < s0 - 0.1 * abs(s0)         # request 1 moved it down
+    assert abs(s2 - s1) < 0.1 * (s0 - s1)   # and request 2 kept it there
+
+
 def test_unlearn_inplace_ensemble_and_refine(kg, trained):
     model, trained_meu = trained
     meu = copy.deepcopy(trained_meu)

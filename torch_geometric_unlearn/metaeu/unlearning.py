@@ -507,8 +507,9 @@ class Unlearning:
     def _earlier_forgotten(self, affected: Tensor, free: Tensor,
                            current: Tensor):
         r"""The triples of earlier requests incident to the free affected
-        entities (both ends free), with the calibration targets they got
-        then: ``([K, 3], [K])``. Costs the affected entities' degrees."""
+        entities (at least one end free), with the calibration targets they
+        got then: ``([K, 3], [K])``. Costs the affected entities'
+        degrees."""
         empty = (torch.zeros(0, 3, dtype=torch.long), torch.zeros(0))
         store = getattr(self, '_forget_targets', None)
         if not self.config.calibrate_earlier or not store:
@@ -522,8 +523,11 @@ class Unlearning:
         keys = self._keys(t).tolist()
         now = set(self._keys(current).tolist())
         pos = Positions(affected)
-        ok = free[pos[t[:, 0]].clamp(min=0)] & (pos[t[:, 0]] >= 0) & \
-            free[pos[t[:, 2]].clamp(min=0)] & (pos[t[:, 2]] >= 0)
+        # Held wherever one end moves: the other end, moving or not, keeps
+        # the row it has (a triple with a fixed end left out climbed back
+        # when its moving end restarted from its first row).
+        ok = (free[pos[t[:, 0]].clamp(min=0)] & (pos[t[:, 0]] >= 0)) | \
+            (free[pos[t[:, 2]].clamp(min=0)] & (pos[t[:, 2]] >= 0))
         sel = [i for i, k in enumerate(keys)
                if k in store and k not in now and bool(ok[i])]
         if not sel:
