@@ -420,23 +420,30 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     v = torch.zeros_like(param)
     b1, b2 = betas
     grad = torch.empty_like(param)
-    grad2 = torch.empty(A, width, dtype=dt, device=start.device)
+    # Real models scatter the two-end triples' gradients straight into
+    # `grad`; complex ones through a complex buffer.
+    grad2 = torch.empty(A, width, dtype=dt, device=start.device) if cplx \
+        else grad
+    # Per-step residuals as value + offset (distance models: offset - value).
+    off1 = gap1 - first1 if distance else -(first1 + gap1)
+    off2 = first2 - gap2 if distance else -(first2 + gap2)
     for step in range(1, steps + 1):
         reps, norm = represent(param)
         grad.zero_()
         value = single(reps)
         if distance:
             # score - goal = (first - dist) - gap; d score / d e = -x / dist
-            c = (value - first1 + gap1).mul_(w1).div_(value.clamp(min=1e-12))
+            c = torch.add(value, off1).mul_(w1).div_(value.clamp(min=1e-12))
             grad.index_add_(0, e1, x1.mul_(c[:, None]))
         else:
-            c = (value - first1 - gap1).mul_(w1)
+            c = torch.add(value, off1).mul_(w1)
             grad.index_add_(0, e1, torch.mul(k1, c[:, None], out=x1))
         if two.numel():
             value = double(reps)
-            grad2.zero_()
+            if cplx:
+                grad2.zero_()
             if distance:
-                c = (first2 - value - gap2).mul_(w2).div_(
+                c = torch.sub(off2, value).mul_(w2).div_(
                     value.clamp(min=1e-12))
                 g_t = x2.mul_(c[:, None])            # dL/dtail
                 add_at(grad2, t2, g_t)
@@ -446,20 +453,22 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
                     add_at(grad2, h2, torch.mul(r2_adj, g_t, out=y2),
                            alpha=-1)
             else:
-                c = (value - first2 - gap2).mul_(w2)[:, None]
+                c = torch.add(value, off2).mul_(w2)[:, None]
                 add_at(grad2, h2, y2.mul_(r2_adj).mul_(c))
                 add_at(grad2, t2, x2.mul_(c))
-            grad += to_real(grad2)
+            if cplx:
+                grad += to_real(grad2)
         g = grad
         if transe:  # through e / ||e||
-            g = (g - (g * reps).sum(-1, keepdim=True) * reps) / norm
+            g = torch.addcmul(g, torch.linalg.vecdot(g, reps)[:, None], reps,
+                              value=-1).div_(norm)
         if prox > 0:
             g = g + 2 * prox * (param - start) / (scale ** 2 * A)
         if free is not None:
             g = g * free
-        m.mul_(b1).add_(g, alpha=1 - b1)
+        m.lerp_(g, 1 - b1)
         v.mul_(b2).addcmul_(g, g, value=1 - b2)
-        denom = (v.sqrt() / (1 - b2 ** step) ** 0.5).add_(eps)
+        denom = v.sqrt().div_((1 - b2 ** step) ** 0.5).add_(eps)
         param.addcdiv_(m, denom, value=-lr / (1 - b1 ** step))
     return scorer.represent(param)
 
