@@ -341,7 +341,8 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     def represent(p: Tensor):
         if not transe:
             return p, None
-        norm = p.norm(dim=-1, keepdim=True).clamp_(min=1e-12)
+        norm = torch.linalg.vector_norm(p, dim=-1, keepdim=True).clamp_(
+            min=1e-12)
         return p / norm, norm
 
     rep0 = represent(start)[0]
