@@ -334,8 +334,10 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     hp, tp = pos[triples[:, 0]], pos[triples[:, 2]]
     h_in, t_in = hp >= 0, tp >= 0
     if start_scores is None:
-        start_scores = triple_scores(scorer, None, triples, lambda i: (
-            _start_lookup(scorer, pos, scorer.represent(start))(i)))
+        # The lookup is built once (the map of the start rows is shared by
+        # the heads and the tails).
+        start_scores = triple_scores(scorer, None, triples, _start_lookup(
+            scorer, pos, scorer.represent(start)))
     gap_all = (goal - start_scores).to(start.dtype)
 
     def represent(p: Tensor):
