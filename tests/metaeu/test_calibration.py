@@ -230,12 +230,85 @@ def test_a_reference_without_linked_pairs_gives_them_no_target(setup):
         torch.unique(keys, return_inverse=True)[1])[
             torch.unique(keys, return_inverse=True)[1]] > 1)
     request = rows[twice][:5]
-    meu = MetaEU(model, kg, progress=False, reference=valid[~linked])
+    meu = MetaEU(model, kg, progress=False, reference=valid[~linked],
+                 calibrate_linked='skip')
     res = meu.unlearn(request)
     assert torch.equal(res.model.node_emb.weight, model.node_emb.weight)
     with_links = MetaEU(model, kg, progress=False).unlearn(request)
     assert not torch.equal(with_links.model.node_emb.weight,
                            model.node_emb.weight)
+    # With the rules (the default) they get targets between their trained
+    # score and the unseen one, and their rows move.
+    rules = MetaEU(model, kg, progress=False, reference=valid[~linked])
+    assert rules.score_reference().link_confidence is not None
+    moved = rules.unlearn(request)
+    assert not torch.equal(moved.model.node_emb.weight,
+                           model.node_emb.weight)
+    sc0 = get_scorer(model)
+    ref_rules = rules.score_reference()
+    with torch.no_grad():
+        trained = triple_scores(sc0, None, request, lambda i: sc0.represent(
+            sc0.param_rows(i)))
+        unseen = ref_rules.targets(request[:, 1], trained)
+        got = ref_rules.linked_targets(request, trained, unseen, rows)
+    low, high = torch.minimum(unseen, trained), torch.maximum(unseen,
+                                                              trained)
+    assert bool(((got >= low - 1e-6) & (got <= high + 1e-6)).all())
+
+
+def test_link_confidence_against_counting():
+    from torch_geometric_unlearn.metaeu.calibration import link_confidence
+    g = torch.Generator().manual_seed(0)
+    n, R = 12, 3
+    triples = torch.unique(torch.stack([
+        torch.randint(n, (150, ), generator=g),
+        torch.randint(R, (150, ), generator=g),
+        torch.randint(n, (150, ), generator=g)], 1), dim=0)
+    got = link_confidence(triples, n, R)
+    facts = set(map(tuple, triples.tolist()))
+    for code in range(2 * R):
+        rp = code % R
+        pairs = [(h, t) for h, r, t in facts if r == rp] if code < R else \
+            [(t, h) for h, r, t in facts if r == rp]
+        pairs = set(pairs)
+        for r in range(R):
+            hit = sum(1 for h, t in pairs if (h, r, t) in facts and
+                      not (code == r))
+            want = hit / max(len(pairs), 1)
+            assert float(got[code, r]) == pytest.approx(want), (code, r)
+
+
+def test_link_confidence_samples_whole_pairs():
+    from torch_geometric_unlearn.metaeu.calibration import link_confidence
+    # Every pair has relations 0 and 1: the rule 0 => 1 always holds. A
+    # sample of triples would see it hold for about half of the pairs; a
+    # sample of pairs, always.
+    h = torch.arange(0, 4000, 2)
+    t = h + 1
+    triples = torch.cat([torch.stack([h, torch.zeros_like(h), t], 1),
+                         torch.stack([h, torch.ones_like(h), t], 1)])
+    got = link_confidence(triples, 4001, 2, max_triples=1000)
+    assert float(got[0, 1]) == 1.0 and float(got[1, 0]) == 1.0
+    assert float(got[0, 0]) == 0.0  # a triple is no evidence for itself
+
+
+def test_linked_targets_take_the_noisy_or_of_the_rules(setup):
+    kg, model = setup
+    sc = get_scorer(model)
+    rows = to_triples(kg.train)
+    ref = ScoreReference(sc, rows, to_triples(kg.valid), kg.num_relations)
+    R = kg.num_relations
+    conf = torch.zeros(2 * R, R)
+    conf[1, 0] = 0.5       # (h, 1, t) => (h, 0, t)
+    conf[R + 2, 0] = 0.2   # (t, 2, h) => (h, 0, t)
+    ref.link_confidence = conf
+    forget = torch.tensor([[5, 0, 9], [6, 0, 7], [8, 0, 3]])
+    retained = torch.tensor([[5, 1, 9], [9, 2, 5], [6, 2, 7], [1, 1, 2]])
+    trained = torch.tensor([3.0, 3.0, 3.0])
+    unseen = torch.tensor([1.0, 1.0, 1.0])
+    got = ref.linked_targets(forget, trained, unseen, retained)
+    rho = torch.tensor([1 - 0.5 * 0.8, 0.0, 0.0])  # (6,2,7) is no rule
+    assert torch.allclose(got, unseen + rho * (trained - unseen))
 
 
 @pytest.mark.parametrize('name,kwargs', [

@@ -32,7 +32,7 @@ from torch import Tensor
 from ..kge.scoring import KGEScorer
 
 __all__ = ['ScoreReference', 'calibrate', 'calibrate_newton', 'hand_adam',
-           'Positions',
+           'link_confidence', 'Positions',
            'anchor_factors', 'fast_score', 'triple_scores']
 
 
@@ -44,6 +44,58 @@ def triple_scores(scorer: KGEScorer, reps: Tensor, triples: Tensor,
     get = (lambda i: reps[i]) if lookup is None else lookup
     query = scorer.tail_query_rep(get(triples[:, 0]), triples[:, 1])
     return scorer.score_pairs(query, get(triples[:, 2]))
+
+
+def link_confidence(triples: Tensor, num_nodes: int, num_relations: int,
+                    max_triples: int = 1_000_000, seed: int = 0) -> Tensor:
+    r"""How often a pair of entities that one relation links is linked by
+    another, in :obj:`triples` ``[E, 3]``: the confidence of the rules
+    :math:`(h, r', t) \Rightarrow (h, r, t)` and :math:`(t, r', h)
+    \Rightarrow (h, r, t)` (as in rule mining, e.g. Galárraga et al.,
+    `"AMIE: Association Rule Mining under Incomplete Evidence in Ontological
+    Knowledge Bases" <https://doi.org/10.1145/2488388.2488425>`_).
+
+    Returns:
+        ``[2R, R]``: row :math:`r'` is the share of the pairs :math:`(h, t)`
+        with :math:`(h, r', t)` that also have :math:`(h, r, t)`; row
+        :math:`R + r'`, of the pairs with :math:`(t, r', h)`. A triple never
+        counts as evidence for itself.
+
+    Beyond :obj:`max_triples` triples the counts come from a seeded random
+    subset of the entity pairs, each with all its triples (an unbiased
+    estimate of each confidence; sampling triples would not be).
+    """
+    R = int(num_relations)
+    h, r, t = triples[:, 0].long(), triples[:, 1].long(), \
+        triples[:, 2].long()
+    n = int(num_nodes)
+    if h.numel() > max_triples:
+        pair = torch.unique(torch.minimum(h, t) * n + torch.maximum(h, t),
+                            return_inverse=True)[1]
+        g = torch.Generator().manual_seed(seed)
+        share = max_triples / h.numel()
+        chosen = torch.rand(int(pair.max()) + 1, generator=g) < share
+        keep = chosen[pair]
+        h, r, t = h[keep], r[keep], t[keep]
+    # Entries (pair, code): code r' for (h, r', t), R + r' for (t, r', h).
+    key = torch.cat([h * n + t, t * n + h])
+    code = torch.cat([r, r + R])
+    entry = torch.unique(key * (2 * R) + code)
+    key, code = entry // (2 * R), entry % (2 * R)
+    _, counts = torch.unique_consecutive(key, return_counts=True)
+    group_start = torch.cumsum(counts, 0) - counts
+    group = torch.repeat_interleave(torch.arange(counts.numel()), counts)
+    size = counts[group]
+    # Every ordered pair of entries of the same pair of entities.
+    a = torch.repeat_interleave(torch.arange(key.numel()), size)
+    first = torch.repeat_interleave(torch.cumsum(size, 0) - size, size)
+    b = torch.repeat_interleave(group_start[group], size) + \
+        torch.arange(a.numel()) - first
+    keep = (a != b) & (code[b] < R)
+    co = torch.bincount(code[a[keep]] * R + code[b[keep]],
+                        minlength=2 * R * R).view(2 * R, R).double()
+    den = torch.bincount(code, minlength=2 * R).double().clamp(min=1)
+    return (co / den[:, None]).float()
 
 
 class ScoreReference:
@@ -78,6 +130,12 @@ class ScoreReference:
         if unseen.numel() == 0:
             raise ValueError('the score reference needs unseen (validation) '
                              'triples')
+        #: Without linked unseen triples, :func:`link_confidence` of the
+        #: training triples ``[2R, R]`` gives a forgotten triple whose
+        #: entities stay linked its target (see :meth:`linked_targets`);
+        #: :obj:`None` otherwise.
+        self.link_confidence = link_confidence(
+            train, n, num_relations) if self.linked_share < 0.01 else None
         g = torch.Generator().manual_seed(0)
         cap = max_per_relation * int(num_relations)
         if train.size(0) > cap:
@@ -121,6 +179,50 @@ class ScoreReference:
             out[mask] = su[idx]
         return out
 
+    def linked_targets(self, forget: Tensor, scores: Tensor,
+                       targets: Tensor, retained: Tensor) -> Tensor:
+        r"""Targets ``[F]`` of forgotten triples :obj:`forget` ``[F, 3]``
+        (trained scores :obj:`scores`, unseen-triple targets
+        :obj:`targets` from :meth:`targets`) given the :obj:`retained`
+        triples ``[M, 3]`` that may link their entities. A triple whose
+        entities a retained triple :math:`(h, r', t)` or :math:`(t, r', h)`
+        links keeps the share :math:`\rho` of its trained score above the
+        unseen target, :math:`\tau + \rho (s - \tau)`, with :math:`\rho`
+        the highest :func:`link_confidence` of those rules: a model
+        retrained without it would infer it back from them about that
+        often. Other triples keep :obj:`targets`. Without
+        :attr:`link_confidence` (a reference with linked unseen triples,
+        whose targets already reflect links) :obj:`targets` is returned."""
+        conf = getattr(self, 'link_confidence', None)
+        if conf is None or forget.numel() == 0 or retained.numel() == 0:
+            return targets
+        R = self.num_relations
+        n = int(max(int(forget[:, [0, 2]].max()),
+                    int(retained[:, [0, 2]].max())) + 1)
+        f_key = (forget[:, 0] * n + forget[:, 2]).cpu()
+        # Evidence for (h, r, t): (h, r', t) as code r', (t, r', h) as R + r'.
+        e_key = torch.cat([retained[:, 0] * n + retained[:, 2],
+                           retained[:, 2] * n + retained[:, 0]]).cpu()
+        e_code = torch.cat([retained[:, 1], retained[:, 1] + R]).cpu()
+        order = torch.argsort(f_key)
+        sorted_keys = f_key[order]
+        lo = torch.searchsorted(sorted_keys, e_key)
+        hi = torch.searchsorted(sorted_keys, e_key, right=True)
+        count = hi - lo
+        e = torch.repeat_interleave(torch.arange(e_key.numel()), count)
+        first = torch.repeat_interleave(torch.cumsum(count, 0) - count,
+                                        count)
+        i = order[torch.repeat_interleave(lo, count) +
+                  torch.arange(e.numel()) - first]
+        # Noisy-or of the rules: the triple comes back unless every one of
+        # them fails, 1 - prod(1 - confidence).
+        value = conf[e_code[e], forget[i, 1].cpu()]
+        miss = torch.zeros(forget.size(0)).index_add_(
+            0, i, torch.log1p(-value.clamp(max=1 - 1e-6)))
+        rho = 1 - miss.exp()
+        rho = rho.to(targets.device, targets.dtype)
+        return targets + rho * (scores.to(targets.dtype) - targets)
+
     def typical(self, rel: Tensor) -> Tensor:
         r"""The median unseen score ``[F]`` of each relation in :obj:`rel`
         ``[F]`` (the target of a triple whose trained score is unknown to
@@ -133,6 +235,7 @@ class ScoreReference:
     def state_dict(self) -> Dict[str, object]:
         return dict(train=self.train, unseen=self.unseen,
                     linked_share=self.linked_share,
+                    link_confidence=getattr(self, 'link_confidence', None),
                     pooled_train=self.pooled_train,
                     pooled_unseen=self.pooled_unseen,
                     num_relations=self.num_relations)

@@ -144,6 +144,14 @@ class MetaEUConfig:
             and ComplEx; autograd for the others) or :obj:`"autograd"`
             (always through the scorer, the reference the hand engine is
             tested and benchmarked against). (default: :obj:`"auto"`)
+        calibrate_linked (str): A forgotten triple whose two entities a
+            retained triple still links, when the unseen reference has no
+            such triples (FB15k-237's validation split excludes them):
+            :obj:`"rules"` -- its target keeps the share of its trained
+            score that the rules from the linking triples' relations
+            would infer back (see :meth:`~torch_geometric_unlearn.metaeu.
+            calibration.ScoreReference.linked_targets`); :obj:`"skip"` --
+            it gets no target. (default: :obj:`"rules"`)
         calibrate_earlier (bool): Also hold the triples that earlier
             requests forgot around the affected entities at the targets
             they were given then, so a later request that moves the rows
@@ -205,6 +213,7 @@ class MetaEUConfig:
     calibrate_solver: str = 'adam'
     calibrate_anchors: str = 'fast'
     calibrate_engine: str = 'auto'
+    calibrate_linked: str = 'rules'
     calibrate_earlier: bool = True
     calibrate_from: str = 'original'
     newton_iterations: int = 1
@@ -235,6 +244,10 @@ class MetaEUConfig:
             raise ValueError(f"unknown calibrate_engine "
                              f"'{self.calibrate_engine}' (expected 'auto' "
                              f"or 'autograd')")
+        if self.calibrate_linked not in ('rules', 'skip'):
+            raise ValueError(f"unknown calibrate_linked "
+                             f"'{self.calibrate_linked}' (expected "
+                             f"'rules' or 'skip')")
         if self.calibrate_anchors not in ('fast', 'exact'):
             raise ValueError(f"unknown calibrate_anchors "
                              f"'{self.calibrate_anchors}' (expected "

@@ -395,7 +395,9 @@ class Unlearning:
         # without the entity scores it like a triple of an unknown entity.
         pos = Positions(affected)
         both_kept = free[pos[forget[:, 0]]] & free[pos[forget[:, 2]]]
-        if getattr(reference, 'linked_share', 1.0) < 0.01:
+        rules = c.calibrate_linked == 'rules' and getattr(
+            reference, 'link_confidence', None) is not None
+        if getattr(reference, 'linked_share', 1.0) < 0.01 and not rules:
             # The reference holds no triple whose entities stay linked, so
             # it gives no target for such a forgotten triple.
             n = int(self.original.num_nodes)
@@ -426,8 +428,16 @@ class Unlearning:
                 rows[free.to(dev)] += before(moving) - current.represent(
                     current.param_rows(moving))
             f = forget.to(dev)
-            targets = reference.targets(
-                f[:, 1], triple_scores(current, None, f, before))
+            trained = triple_scores(current, None, f, before)
+            targets = reference.targets(f[:, 1], trained)
+            if rules:
+                # Entities another retained triple links: the share of
+                # the trained score that the rules from those triples
+                # would give back.
+                targets = reference.linked_targets(
+                    forget, trained, targets.to(trained.device),
+                    torch.stack([hood.edge_index_global[0], hood.edge_type,
+                                 hood.edge_index_global[1]], 1))
             self._remember_targets(forget, targets)
             if earlier.numel():
                 # Triples forgotten by earlier requests around these rows
