@@ -408,6 +408,17 @@ def test_the_closed_form_engine_follows_autograd(name, kwargs):
     assert not torch.allclose(out['auto'], reps[affected], atol=1e-3)
     assert torch.allclose(out['auto'], out['autograd'], atol=1e-4)
     assert torch.equal(out['auto'][~free], reps[affected][~free])
+    # Without PyTorch's fused Adam kernel the hand update gives the same.
+    from torch_geometric_unlearn.metaeu import calibration as cal
+    assert cal._FUSED_ADAM is not None  # the kernel this build has
+    fused, cal._FUSED_ADAM = cal._FUSED_ADAM, None
+    try:
+        by_hand = calibrate(sc, affected, reps[affected], forget, targets,
+                            nb, anchor, engine='auto', **kw)
+    finally:
+        cal._FUSED_ADAM = fused
+    assert torch.allclose(by_hand, out['auto'], atol=1e-5)
+    assert torch.equal(by_hand[~free], reps[affected][~free])
     with pytest.raises(ValueError, match='engine'):
         calibrate(sc, affected, reps[affected], forget, targets, nb, anchor,
                   engine='jit')

@@ -399,7 +399,9 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     triples, sorted by their affected end, cost one gather, one norm or dot
     product and one sorted scatter per step. Triples with two affected ends
     go through the model's score (complex models in complex arithmetic).
-    A step is a few dozen tensor operations whatever the size of the graph.
+    A step is a few dozen tensor operations whatever the size of the graph;
+    the Adam update itself is PyTorch's fused kernel (the one
+    :obj:`torch.optim.Adam(fused=True)` runs) where the build has it.
 
     Args:
         scorer (KGEScorer): The model's scoring adapter.
@@ -525,6 +527,12 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     m = torch.zeros_like(param)
     v = torch.zeros_like(param)
     b1, b2 = betas
+    # PyTorch's fused Adam kernel (what torch.optim.Adam(fused=True) runs):
+    # one pass over the rows instead of seven tensor operations a step,
+    # which is most of a step's cost on a small request.
+    fused = _FUSED_ADAM if param.dtype in (torch.float32, torch.float64) \
+        and param.device.type in ('cpu', 'cuda') else None
+    count = torch.zeros((), dtype=torch.float32, device=param.device)
     grad = torch.empty_like(param)
     # Real models scatter the two-end triples' gradients straight into
     # `grad`; complex ones through a complex buffer.
@@ -572,11 +580,20 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
             g = g + 2 * prox * (param - start) / (scale ** 2 * A)
         if free is not None:
             g = g * free
+        if fused is not None:
+            count += 1
+            fused([param], [g], [m], [v], [], [count], lr=lr, beta1=b1,
+                  beta2=b2, weight_decay=0.0, eps=eps, amsgrad=False,
+                  maximize=False)
+            continue
         m.lerp_(g, 1 - b1)
         v.mul_(b2).addcmul_(g, g, value=1 - b2)
         denom = v.sqrt().div_((1 - b2 ** step) ** 0.5).add_(eps)
         param.addcdiv_(m, denom, value=-lr / (1 - b1 ** step))
     return scorer.represent(param)
+
+
+_FUSED_ADAM = getattr(torch, '_fused_adam_', None)
 
 
 def _start_lookup(scorer: KGEScorer, pos: 'Positions', start_rep: Tensor):
