@@ -40,10 +40,18 @@ def triple_scores(scorer: KGEScorer, reps: Tensor, triples: Tensor,
                   lookup=None) -> Tensor:
     r"""Scores ``[T]`` of ``(head, relation, tail)`` rows ``[T, 3]`` given
     entity representations :obj:`reps` (indexed by :obj:`lookup`, a
-    function of ids, when given; else :obj:`reps` is indexed directly)."""
-    get = (lambda i: reps[i]) if lookup is None else lookup
-    query = scorer.tail_query_rep(get(triples[:, 0]), triples[:, 1])
-    return scorer.score_pairs(query, get(triples[:, 2]))
+    function of ids, when given; else :obj:`reps` is indexed directly).
+    A :obj:`lookup` is called once, on the distinct entities of the
+    triples, so it must map each id to its row independently of the
+    others."""
+    if lookup is None:
+        head, tail = reps[triples[:, 0]], reps[triples[:, 2]]
+    else:
+        ids, inverse = torch.unique(triples[:, [0, 2]], return_inverse=True)
+        rows = lookup(ids)
+        head, tail = rows[inverse[:, 0]], rows[inverse[:, 1]]
+    query = scorer.tail_query_rep(head, triples[:, 1])
+    return scorer.score_pairs(query, tail)
 
 
 def link_confidence(triples: Tensor, num_nodes: int, num_relations: int,
@@ -461,8 +469,9 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     order = torch.argsort(e1, stable=True)
     one, o_t, head_moves, e1 = one[order], o_t[order], head_moves[order], \
         e1[order]
-    fixed = scorer.represent(scorer.param_rows(
-        torch.where(head_moves, o_t[:, 2], o_t[:, 0])))
+    ends, inverse = torch.unique(torch.where(head_moves, o_t[:, 2],
+                                             o_t[:, 0]), return_inverse=True)
+    fixed = scorer.represent(scorer.param_rows(ends))[inverse]
     k1 = torch.where(head_moves[:, None],
                      scorer.head_query_rep(o_t[:, 1], fixed),
                      scorer.tail_query_rep(fixed, o_t[:, 1])).contiguous()
