@@ -229,3 +229,19 @@ def test_bad_input():
         score_tails(model, head, rel, torch.full((2, 4), NUM_NODES))
     with pytest.raises(TypeError):
         score_tails(torch.nn.Linear(2, 2), head, rel)
+
+
+@pytest.mark.parametrize('count', [3, 500])  # fewer / more than relations
+def test_rotate_queries_rotate_by_each_triples_relation(count):
+    torch.manual_seed(0)
+    model = RotatE(20, 7, 8)
+    sc = get_scorer(model)
+    rep = torch.randn(count, 16)
+    rel = torch.randint(7, (count, ))
+    theta = model.rel_emb(rel)
+    c, s = torch.cos(theta), torch.sin(theta)
+    re, im = rep.chunk(2, dim=-1)
+    assert torch.equal(sc.tail_query_rep(rep, rel),
+                       torch.cat([c * re - s * im, c * im + s * re], -1))
+    assert torch.equal(sc.head_query_rep(rel, rep),
+                       torch.cat([c * re + s * im, c * im - s * re], -1))

@@ -506,8 +506,13 @@ class RotatEScorer(_ReImScorer):
         return float(self.model.margin)
 
     def _rotation(self, rel: Tensor):
-        theta = self.model.rel_emb(rel)
-        return torch.cos(theta), torch.sin(theta)
+        # cos / sin of each relation once, not of each triple's copy (the
+        # same values: both are elementwise).
+        theta = self.model.rel_emb.weight
+        if rel.numel() < theta.size(0):
+            theta = theta[rel]
+            return torch.cos(theta), torch.sin(theta)
+        return torch.cos(theta)[rel], torch.sin(theta)[rel]
 
     def tail_query(self, head: Tensor, rel: Tensor) -> Tensor:
         return self.tail_query_rep(self._rows(head), rel)
