@@ -41,6 +41,18 @@ REFINE_LR = {'transe': 1e-3, 'rotate': 1e-2, 'distmult': 1e-3,
              'complex': 1e-3}
 
 
+#: The options with a fixed set of values, and those values.
+_CHOICES: Dict[str, tuple] = {
+    'loss': ('self_adversarial', 'softmax'),
+    'calibrate_solver': ('adam', 'newton'),
+    'calibrate_engine': ('auto', 'autograd'),
+    'calibrate_linked': ('rules', 'skip'),
+    'calibrate_anchors': ('fast', 'exact'),
+    'calibrate_from': ('original', 'current'),
+    'mode': ('correct', 'regenerate'),
+}
+
+
 @dataclass
 class MetaEUConfig:
     r"""Hyper-parameters of :class:`MetaEU` (all JSON-able).
@@ -222,9 +234,11 @@ class MetaEUConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.loss not in ('self_adversarial', 'softmax'):
-            raise ValueError(f"unknown loss '{self.loss}' (expected "
-                             f"'self_adversarial' or 'softmax')")
+        for name, allowed in _CHOICES.items():
+            if getattr(self, name) not in allowed:
+                expected = ' or '.join(f"'{a}'" for a in allowed)
+                raise ValueError(f"unknown {name} '{getattr(self, name)}' "
+                                 f"(expected {expected})")
         for name in ('hidden_channels', 'num_layers', 'num_bases',
                      'num_passes', 'episode_forget', 'max_edges',
                      'num_negatives', 'val_negatives', 'ensemble'):
@@ -236,29 +250,6 @@ class MetaEUConfig:
                 raise ValueError(f"'{name}' must be >= 0")
         if not 0.0 <= self.ensemble_dropout < 1.0:
             raise ValueError("'ensemble_dropout' must lie in [0, 1)")
-        if self.calibrate_solver not in ('adam', 'newton'):
-            raise ValueError(f"unknown calibrate_solver "
-                             f"'{self.calibrate_solver}' (expected 'adam' "
-                             f"or 'newton')")
-        if self.calibrate_engine not in ('auto', 'autograd'):
-            raise ValueError(f"unknown calibrate_engine "
-                             f"'{self.calibrate_engine}' (expected 'auto' "
-                             f"or 'autograd')")
-        if self.calibrate_linked not in ('rules', 'skip'):
-            raise ValueError(f"unknown calibrate_linked "
-                             f"'{self.calibrate_linked}' (expected "
-                             f"'rules' or 'skip')")
-        if self.calibrate_anchors not in ('fast', 'exact'):
-            raise ValueError(f"unknown calibrate_anchors "
-                             f"'{self.calibrate_anchors}' (expected "
-                             f"'fast' or 'exact')")
-        if self.calibrate_from not in ('original', 'current'):
-            raise ValueError(f"unknown calibrate_from "
-                             f"'{self.calibrate_from}' (expected "
-                             f"'original' or 'current')")
-        if self.mode not in ('correct', 'regenerate'):
-            raise ValueError(f"unknown mode '{self.mode}' (expected "
-                             f"'correct' or 'regenerate')")
         if int(self.calibrate_steps) < 0 or self.calibrate_lr <= 0 or \
                 self.calibrate_weight < 0 or self.forget_weight < 0:
             raise ValueError("'calibrate_steps', 'calibrate_weight' and "

@@ -428,6 +428,9 @@ class Unlearning:
                 rows[free.to(dev)] += before(moving) - current.represent(
                     current.param_rows(moving))
             f = forget.to(dev)
+            retained = torch.stack([hood.edge_index_global[0],
+                                    hood.edge_type,
+                                    hood.edge_index_global[1]], 1)
             trained = triple_scores(current, None, f, before)
             targets = reference.targets(f[:, 1], trained)
             if rules:
@@ -435,9 +438,7 @@ class Unlearning:
                 # the trained score that the rules from those triples
                 # would give back.
                 targets = reference.linked_targets(
-                    forget, trained, targets.to(trained.device),
-                    torch.stack([hood.edge_index_global[0], hood.edge_type,
-                                 hood.edge_index_global[1]], 1))
+                    forget, trained, targets.to(trained.device), retained)
             self._remember_targets(forget, targets)
             if earlier.numel():
                 # Triples forgotten by earlier requests around these rows
@@ -452,8 +453,7 @@ class Unlearning:
                                    torch.Generator().manual_seed(c.seed)) \
                 if c.calibrate_max_edges != 0 else torch.zeros(
                     hood.edge_type.numel(), dtype=torch.bool)
-            nb = torch.stack([hood.edge_index_global[0], hood.edge_type,
-                              hood.edge_index_global[1]], 1)[keep]
+            nb = retained[keep]
             # Anchors hold moving rows only.
             ph, pt = pos[nb[:, 0]], pos[nb[:, 2]]
             holds = ((ph >= 0) & free[ph.clamp(min=0)]) | \
