@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from torch_geometric_unlearn.metaeu import MODEL_DEFAULTS
+from torch_geometric_unlearn.metaeu import META_LOSS, MODEL_DEFAULTS
 from torch_geometric_unlearn.datasets import load_dataset
 from torch_geometric_unlearn.demo import KGDemo, rec_demo
 
@@ -24,8 +24,11 @@ def test_kg_demo_steps():
     with pytest.raises(ValueError, match="'original' or 'retrained'"):
         demo.train('other')
     meu = demo.meta_train(episodes=2)
-    # MetaEUConfig.for_model's loss, at the demo's learning rate.
-    assert meu.config.loss == MODEL_DEFAULTS[demo.model_name]['loss']
+    # The loss family of the demo's training loss (BCE: sigmoid-based),
+    # whatever the model's own default, at the demo's learning rate.
+    assert demo.train_loss == 'bce'
+    assert MODEL_DEFAULTS[demo.model_name]['loss'] == 'softmax'
+    assert meu.config.loss == META_LOSS['bce'] == 'self_adversarial'
     assert meu.config.lr == 3e-4
     assert demo.metaeu_config(500).eval_every == 100
     record = demo.unlearn('MetaEU')

@@ -70,6 +70,10 @@ class KGDemo:
         seed (int, optional): Seeds the request, the models and MetaEU.
             (default: :obj:`0`)
     """
+    #: The demo's KGE training loss (and so MetaEU's meta-training loss
+    #: family, see :data:`~torch_geometric_unlearn.metaeu.META_LOSS`).
+    train_loss = 'bce'
+
     def __init__(self, dataset: KGDataset, model: str = 'complex',
                  dim: int = 64, epochs: int = 10, forget_ratio: float = 0.01,
                  num_hops: int = 0, seed: int = 0) -> None:
@@ -130,7 +134,8 @@ class KGDemo:
         if label not in graphs:
             raise ValueError(f"'label' must be 'original' or 'retrained' "
                              f"(got '{label}')")
-        cfg = TrainConfig(epochs=self.epochs, loss='bce', num_negatives=32,
+        cfg = TrainConfig(epochs=self.epochs, loss=self.train_loss,
+                          num_negatives=32,
                           batch_size=512, lr=3e-3, eval_every=0,
                           seed=self.seed)
         torch.manual_seed(self.seed)
@@ -149,7 +154,8 @@ class KGDemo:
         from .metaeu import MetaEUConfig
 
         return MetaEUConfig.for_model(
-            self.model_name, lr=3e-4, seed=self.seed,
+            self.model_name, train_loss=self.train_loss, lr=3e-4,
+            seed=self.seed,
             eval_every=max(1, min(100, int(episodes))))
 
     def meta_train(self, episodes: int = 300):

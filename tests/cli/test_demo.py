@@ -17,7 +17,7 @@ def test_demo(capsys):
     assert int(m.group(1)) == round(0.01 * train.edge_index.size(1))
     assert int(m.group(2).replace(',', '')) + int(m.group(1)) == \
         train.edge_index.size(1)
-    # MetaEUConfig.for_model's loss
+    # The loss family of the demo's BCE training
     assert '5 episodes, self_adversarial loss' in text
     assert 'validation MRR base' in text
     rows = re.findall(r'^(original|retrained|MetaEU|MetaEU-FT) +([\d.]+) +'

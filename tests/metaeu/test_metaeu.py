@@ -365,6 +365,28 @@ def test_bad_construction(kg, tmp_path):
         MetaEU.load(str(tmp_path / 'missing.pt'), model, kg)
 
 
+def test_for_model_follows_the_training_loss():
+    from torch_geometric_unlearn.kge import RECIPES
+    from torch_geometric_unlearn.kge.trainer import LOSSES
+    # Without a training loss: the family of the model's recipe.
+    for name, rec in RECIPES.items():
+        fam = 'softmax' if rec['train']['loss'] in ('softmax', '1vsall') \
+            else 'self_adversarial'
+        assert MetaEUConfig.for_model(name).loss == fam
+    # With one: its family, for any model; every training loss is mapped.
+    assert MetaEUConfig.for_model('complex', train_loss='bce').loss == \
+        'self_adversarial'
+    assert MetaEUConfig.for_model('transe', train_loss='1vsall').loss == \
+        'softmax'
+    assert all(MetaEUConfig.for_model('rotate', train_loss=x).loss in
+               ('softmax', 'self_adversarial') for x in LOSSES)
+    # An explicit loss wins; an unknown training loss is named.
+    assert MetaEUConfig.for_model('complex', train_loss='bce',
+                                  loss='softmax').loss == 'softmax'
+    with pytest.raises(ValueError, match="unknown training loss 'hinge'"):
+        MetaEUConfig.for_model('transe', train_loss='hinge')
+
+
 def test_episode_forget_queries(kg):
     sampler = EpisodeSampler(kg.train.edge_index, kg.train.edge_type,
                              kg.num_entities, num_forget=10, max_edges=4,

@@ -106,7 +106,10 @@ def build_method(name: str, ctx: MethodContext) -> Tuple[Any, float]:
         from ..metaeu import MetaEUConfig
         opts.setdefault('episodes', ctx.episodes)
         opts.setdefault('seed', seed)
-        config = MetaEUConfig.for_model(ctx.spec.model, **opts)
+        # The meta-training loss follows the original model's training
+        # loss (its family: sigmoid-based or softmax).
+        config = MetaEUConfig.for_model(
+            ctx.spec.model, train_loss=ctx.spec.config.loss, **opts)
         method = cls(ctx.original, ctx.train, config=config, progress=False,
                      reference=ctx.valid)
         with Timer() as t:

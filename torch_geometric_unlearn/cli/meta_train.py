@@ -67,7 +67,8 @@ def _run(args: argparse.Namespace) -> int:
     name = model_name(model)
     with user_input(ValueError):  # the options' validation
         config = MetaEUConfig.for_model(
-            name, episodes=args.episodes, lr=args.lr,
+            name, train_loss=(ckpt.get('train_config') or {}).get('loss'),
+            episodes=args.episodes, lr=args.lr,
             hidden_channels=args.hidden, max_minutes=args.max_minutes,
             eval_every=args.eval_every, patience=args.patience,
             seed=args.seed, loss=args.loss)

@@ -10,7 +10,8 @@ r"""MetaEU: meta-learned knowledge graph embedding unlearning.
 * :mod:`.metaeu` -- the :class:`MetaEU` class and persistence.
 """
 from ..unlearner import UnlearningRecord, UnlearningResult
-from .config import LOSS_DEFAULTS, MODEL_DEFAULTS, REFINE_LR, MetaEUConfig
+from .config import (LOSS_DEFAULTS, META_LOSS, MODEL_DEFAULTS, REFINE_LR,
+                     MetaEUConfig)
 from .episodes import Episode, EpisodeSampler, Incidence
 from .metaeu import MetaEU
 from .unlearning import Neighbourhood
@@ -32,5 +33,6 @@ __all__ = [
     'calibrate',
     'LOSS_DEFAULTS',
     'MODEL_DEFAULTS',
+    'META_LOSS',
     'REFINE_LR',
 ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, Dict, Optional
 
-__all__ = ['MetaEUConfig', 'LOSS_DEFAULTS', 'MODEL_DEFAULTS', 'REFINE_LR',
+__all__ = ['MetaEUConfig', 'LOSS_DEFAULTS', 'MODEL_DEFAULTS', 'META_LOSS',
+           'REFINE_LR',
            'FORMAT']
 
 FORMAT = 'torch_geometric_unlearn.metaeu/1'
@@ -21,19 +22,32 @@ LOSS_DEFAULTS = {
 }
 
 
-#: Per-model defaults of :meth:`MetaEUConfig.for_model`. Meta-training uses
-#: the self-adversarial loss for every model: with the episodes' negatives
-#: filtered (a random negative may be the answer itself, under its trained
-#: row), the softmax loss kept lowering held-out episodes' MRR below the
-#: untrained generator's on a synthetic ComplEx KG (0.321 -> 0.279 -> 0.311
-#: over 120 episodes) while the self-adversarial loss raised it (0.321 ->
-#: 0.351 over 180; CoDEx-S TransE 0.318 -> 0.378 over 150).
+#: Per-model defaults of :meth:`MetaEUConfig.for_model`: the meta-training
+#: loss of the loss family the package's recipe trains the model with
+#: (:data:`~torch_geometric_unlearn.kge.trainer.RECIPES`): sigmoid-based
+#: for TransE and RotatE, softmax for DistMult and ComplEx. A generator
+#: meta-trained with the other family moves the model's scores to a scale
+#: it was not trained at: on FB15k-237, held-out episodes' MRR of the
+#: softmax-trained ComplEx fell from the untrained generator's 0.498 to
+#: 0.384 over 100 episodes with the self-adversarial loss and rose to 0.642
+#: with the softmax loss (on a synthetic ComplEx trained with the
+#: sigmoid-based BCE loss it was the other way round: 0.321 -> 0.351
+#: self-adversarial, 0.279 softmax). :meth:`MetaEUConfig.for_model` takes the
+#: model's actual training loss where it is known (:data:`META_LOSS`).
 MODEL_DEFAULTS: Dict[str, Dict[str, Any]] = {
     'transe': dict(loss='self_adversarial'),
     'rotate': dict(loss='self_adversarial'),
-    'distmult': dict(loss='self_adversarial'),
-    'complex': dict(loss='self_adversarial'),
+    'distmult': dict(loss='softmax'),
+    'complex': dict(loss='softmax'),
 }
+
+
+#: The meta-training loss for each KGE training loss
+#: (:class:`~torch_geometric_unlearn.kge.TrainConfig`'s ``loss``): the same
+#: family, so generated rows score on the trained rows' scale.
+META_LOSS = {'softmax': 'softmax', '1vsall': 'softmax',
+             'self_adversarial': 'self_adversarial',
+             'bce': 'self_adversarial', 'margin': 'self_adversarial'}
 
 
 #: Default learning rate of the MetaEU-FT refinement per model.
@@ -82,7 +96,8 @@ class MetaEUConfig:
             (default: :obj:`256`)
         loss (str): :obj:`"self_adversarial"` (RotatE's self-adversarial
             negative sampling) or :obj:`"softmax"`.
-            (default: :obj:`"self_adversarial"`)
+            (default: :obj:`"self_adversarial"`; :meth:`for_model`: the
+            model's, see :data:`MODEL_DEFAULTS`)
         score_scale (float, optional): Logit scale (default per model, see
             :data:`LOSS_DEFAULTS`).
         margin (float, optional): Logit offset (default per model).
@@ -265,14 +280,31 @@ class MetaEUConfig:
         return cls(**d)
 
     @classmethod
-    def for_model(cls, model: str, **overrides) -> 'MetaEUConfig':
+    def for_model(cls, model: str, train_loss: Optional[str] = None,
+                  **overrides) -> 'MetaEUConfig':
         r"""The default config for a KGE model (:obj:`"transe"`,
         :obj:`"distmult"`, :obj:`"complex"` or :obj:`"rotate"`, see
-        :data:`MODEL_DEFAULTS`); keyword arguments override fields."""
+        :data:`MODEL_DEFAULTS`); keyword arguments override fields.
+
+        Args:
+            model (str): The KGE model's name.
+            train_loss (str, optional): The loss the model was trained with
+                (:class:`~torch_geometric_unlearn.kge.TrainConfig`'s
+                ``loss``), when known: the meta-training loss is then the
+                one of its family (:data:`META_LOSS`) unless :obj:`loss` is
+                given.
+            **overrides: :class:`MetaEUConfig` fields (:obj:`None` values
+                are ignored).
+        """
         key = str(model).lower()
         if key not in MODEL_DEFAULTS:
             raise ValueError(f"unknown KGE model '{model}' (expected one of "
                              f"{', '.join(MODEL_DEFAULTS)})")
         d = dict(MODEL_DEFAULTS[key])
+        if train_loss is not None:
+            if train_loss not in META_LOSS:
+                raise ValueError(f"unknown training loss '{train_loss}' "
+                                 f"(expected one of {', '.join(META_LOSS)})")
+            d['loss'] = META_LOSS[train_loss]
         d.update({k: v for k, v in overrides.items() if v is not None})
         return cls.from_dict(d)
