@@ -29,8 +29,9 @@ def add_parser(sub) -> None:
     p.add_argument('--hidden', type=positive_int,
                    help='hidden size of NEEM (64)')
     p.add_argument('--loss', choices=['self_adversarial', 'softmax'],
-                   help='default: softmax for distmult and complex, '
-                   'self_adversarial for transe and rotate')
+                   help="default: the family of the checkpoint's training "
+                   "loss (softmax for a softmax or 1vsall model, "
+                   "self_adversarial otherwise)")
     p.add_argument('--eval-every', type=non_negative_int,
                    help='validate every this many episodes (100)')
     p.add_argument('--patience', type=non_negative_int,
