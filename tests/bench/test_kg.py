@@ -201,6 +201,25 @@ def test_single_triple_seconds(kg):
     assert len(method.records) == 4  # one warm-up, three timed
 
 
+def test_metaeu_meta_training_budget(kg):
+    from torch_geometric_unlearn.bench.methods import META_BUDGET
+    kb = KGBench(kg, 'distmult', dim=8, epochs=1, **QUIET)
+    kb.draw(forget_ratio=0.02)
+    ctx = kb.context(episodes=0)
+    seconds = kb.original.info['seconds']
+    assert ctx.train_seconds == seconds > 0
+    method, _ = build_method('metaeu', ctx)
+    # A share of the original's training time, in minutes ...
+    assert method.config.max_minutes == pytest.approx(
+        META_BUDGET * seconds / 60)
+    # ... unless the options set it; and the training loss's family.
+    ctx.options = {'metaeu': dict(episodes=0, max_minutes=0.0)}
+    method, _ = build_method('metaeu', ctx)
+    assert method.config.max_minutes == 0.0
+    assert kb.spec.config.loss == 'softmax' and \
+        method.config.loss == 'softmax'
+
+
 def test_run_dispatches(kg):
     with pytest.raises(ValueError, match='unknown task'):
         run('nope', kg)

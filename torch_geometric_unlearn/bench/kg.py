@@ -444,7 +444,8 @@ class KGBench:
                              valid=self.dataset.valid, spec=self.spec,
                              epochs_run=int(tm.info['epochs_run']),
                              seed=self.seed, episodes=int(episodes),
-                             options=dict(options or {}))
+                             options=dict(options or {}),
+                             train_seconds=tm.info.get('seconds'))
 
     @staticmethod
     def add_gaps(methods: Dict[str, Dict[str, Any]]) -> None:
