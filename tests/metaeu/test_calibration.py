@@ -33,14 +33,32 @@ def test_quantile_mapping_against_a_brute_force(setup):
     ref = ScoreReference(sc, to_triples(kg.train), to_triples(kg.valid),
                          kg.num_relations, min_unseen=1)
     r = 3
-    st, su = ref.train[r], ref.unseen[r]
-    probe = torch.tensor([float(st[0]) - 1, float(st[len(st) // 2]),
-                          float(st[-1]) + 1])
+    su = ref.unseen[r]
+    # Brute force: each training triple of the relation with its linked
+    # status, weighted so the linked ones weigh the unseen linked share.
+    rows = to_triples(kg.train)
+    pair = {}
+    for h, _, t in rows.tolist():
+        pair[(min(h, t), max(h, t))] = pair.get((min(h, t), max(h, t)), 0) + 1
+    valid = to_triples(kg.valid)
+    v = valid[valid[:, 1] == r].tolist()
+    p = sum((min(h, t), max(h, t)) in pair for h, _, t in v) / len(v)
+    assert ref.linked_weight[r] == pytest.approx(p)
+    assert 0 < p < 1  # both kinds, so the weighting is exercised
+    kinds = [[], []]
+    for h, rel, t in rows.tolist():
+        if rel == r:
+            kinds[pair[(min(h, t), max(h, t))] > 1].append(
+                float(model(torch.tensor([h]), torch.tensor([rel]),
+                            torch.tensor([t])).detach()))
+    st = sorted(kinds[0] + kinds[1])
+    probe = torch.tensor([st[0] - 1, st[len(st) // 2], st[-1] + 1])
     got = ref.targets(torch.full((3, ), r), probe)
     for value, target in zip(probe.tolist(), got.tolist()):
-        q = sum(1 for x in st.tolist() if x < value) / len(st)
+        q = (1 - p) * sum(x < value for x in kinds[0]) / len(kinds[0]) + \
+            p * sum(x < value for x in kinds[1]) / len(kinds[1])
         want = su[min(len(su) - 1, round(q * (len(su) - 1)))]
-        assert target == pytest.approx(float(want))
+        assert target == pytest.approx(float(want), abs=1e-5)
     assert got[0] == su[0] and got[2] == su[-1]  # the extremes map to them
     back = ScoreReference.from_state(ref.state_dict())
     assert torch.equal(back.targets(torch.full((3, ), r), probe), got)
@@ -221,6 +239,18 @@ def test_a_reference_without_linked_pairs_gives_them_no_target(setup):
     sc = get_scorer(model)
     ref = ScoreReference(sc, rows, valid[~linked], kg.num_relations)
     assert ref.linked_share == 0.0
+    # Its training side is the unlinked training triples alone.
+    r = next(iter(ref.unseen))
+    assert ref.linked_weight[r] == 0.0 and ref.train_linked[r].numel() > 0
+    x = ref.train_linked[r]
+    assert torch.equal(ref.quantiles(r, x), torch.searchsorted(
+        ref.train[r], x).double() / ref.train[r].numel())
+    # A reference saved before the weighting maps against what it holds.
+    old = {k: v for k, v in ref.state_dict().items()
+           if k not in ('train_linked', 'linked_weight',
+                        'pooled_train_linked', 'pooled_linked_weight')}
+    assert torch.equal(ScoreReference.from_state(old).quantiles(r, x),
+                       ref.quantiles(r, x))
     assert ScoreReference(sc, rows, valid[linked],
                           kg.num_relations).linked_share == 1.0
     # Forgotten triples whose entities another retained triple links.
