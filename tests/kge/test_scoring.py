@@ -245,3 +245,18 @@ def test_rotate_queries_rotate_by_each_triples_relation(count):
                        torch.cat([c * re - s * im, c * im + s * re], -1))
     assert torch.equal(sc.head_query_rep(rel, rep),
                        torch.cat([c * re + s * im, c * im - s * re], -1))
+
+
+def test_rowdot_matches_the_elementwise_sum():
+    from torch_geometric_unlearn.kge.scoring import rowdot
+    g = torch.Generator().manual_seed(0)
+    for shape in ((7, 5), (3, 4, 6), (0, 3)):
+        a = torch.randn(*shape, generator=g, requires_grad=True)
+        b = torch.randn(*shape, generator=g)
+        out = rowdot(a, b)
+        assert out.shape == shape[:-1]
+        assert torch.allclose(out, (a * b).sum(-1), atol=1e-6)
+        out.sum().backward()
+        assert torch.allclose(a.grad, b)
+    with pytest.raises(ValueError, match='one shape'):
+        rowdot(torch.zeros(2, 3), torch.zeros(3, 2))

@@ -29,7 +29,7 @@ from typing import Dict, Optional
 import torch
 from torch import Tensor
 
-from ..kge.scoring import KGEScorer
+from ..kge.scoring import KGEScorer, rowdot
 
 __all__ = ['ScoreReference', 'calibrate', 'calibrate_newton', 'hand_adam',
            'link_confidence', 'Positions',
@@ -541,7 +541,7 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
         torch.index_select(reps, 0, e1, out=x1)
         if distance:
             return torch.linalg.vector_norm(x1.sub_(k1), dim=-1)
-        return torch.linalg.vecdot(x1, k1)
+        return rowdot(x1, k1)
     first1 = single(rep0)
     # Two affected ends, sorted by head.
     two = (h_in & t_in).nonzero().view(-1)
@@ -578,7 +578,7 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
         # Norms and dot products on real views (complex kernels are slow).
         if distance:
             return torch.linalg.vector_norm(real(x2.sub_(y2)), dim=-1)
-        return torch.linalg.vecdot(real(x2), real(y2))
+        return rowdot(real(x2), real(y2))
     first2 = double(rep0)
 
     def to_real(x: Tensor) -> Tensor:
@@ -642,7 +642,7 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
                 grad += to_real(grad2)
         g = grad
         if transe:  # through e / ||e||
-            g = torch.addcmul(g, torch.linalg.vecdot(g, reps)[:, None], reps,
+            g = torch.addcmul(g, rowdot(g, reps)[:, None], reps,
                               value=-1).div_(norm)
         if prox > 0:
             g = g + 2 * prox * (param - start) / (scale ** 2 * A)
