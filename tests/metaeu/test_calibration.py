@@ -449,6 +449,20 @@ def test_the_closed_form_engine_follows_autograd(name, kwargs):
         cal._FUSED_ADAM = fused
     assert torch.allclose(by_hand, out['auto'], atol=1e-5)
     assert torch.equal(by_hand[~free], reps[affected][~free])
+    # In blocks of a few triples (a large request's path) the same rows,
+    # and the same scores.
+    block, cal.BLOCK = cal.BLOCK, 7
+    try:
+        blocked = calibrate(sc, affected, reps[affected], forget, targets,
+                            nb, anchor, engine='auto', **kw)
+        blocked_scores = triple_scores(sc, reps, nb)
+        looked_up = triple_scores(sc, None, nb, lambda i: reps[i])
+    finally:
+        cal.BLOCK = block
+    assert nb.size(0) > 7 * 10
+    assert torch.allclose(blocked, out['auto'], atol=1e-5)
+    assert torch.equal(blocked_scores, anchor)
+    assert torch.allclose(looked_up, anchor, atol=1e-6)
     with pytest.raises(ValueError, match='engine'):
         calibrate(sc, affected, reps[affected], forget, targets, nb, anchor,
                   engine='jit')
