@@ -153,13 +153,16 @@ class ScoreReference:
             raise ValueError('the score reference needs unseen (validation) '
                              'triples')
         n = int(scorer.model.num_nodes)
+
         # A pair of entities as one key, whatever the direction.
-        train_key = torch.minimum(train[:, 0], train[:, 2]) * n + \
-            torch.maximum(train[:, 0], train[:, 2])
+        def pair_key(t: Tensor) -> Tensor:
+            return torch.minimum(t[:, 0], t[:, 2]) * n + \
+                torch.maximum(t[:, 0], t[:, 2])
+
+        train_key = pair_key(train)
         keys, inverse, counts = torch.unique(train_key, return_inverse=True,
                                              return_counts=True)
-        unseen_key = torch.minimum(unseen[:, 0], unseen[:, 2]) * n + \
-            torch.maximum(unseen[:, 0], unseen[:, 2])
+        unseen_key = pair_key(unseen)
         # A training triple is linked when another training triple joins
         # its entities; an unseen one when any training triple does.
         train_linked = counts[inverse] > 1
