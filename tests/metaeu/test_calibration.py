@@ -466,6 +466,21 @@ def test_the_closed_form_engine_follows_autograd(name, kwargs):
     with pytest.raises(ValueError, match='engine'):
         calibrate(sc, affected, reps[affected], forget, targets, nb, anchor,
                   engine='jit')
+    # The caller's start scores (here as the engine scores its start
+    # rows: TransE maps them onto the sphere again): the same rows; a wrong
+    # count is refused.
+    own = torch.zeros(30, dtype=torch.bool)
+    own[affected] = True
+
+    def at_start(i):
+        return torch.where(own[i][:, None], sc.represent(reps[i]), reps[i])
+    start = triple_scores(sc, None, torch.cat([forget, nb]), at_start)
+    given = calibrate(sc, affected, reps[affected], forget, targets, nb,
+                      anchor, start_scores=start, **kw)
+    assert torch.allclose(given, out['auto'], atol=1e-5)
+    with pytest.raises(ValueError, match='start_scores holds 3 scores'):
+        calibrate(sc, affected, reps[affected], forget, targets, nb, anchor,
+                  start_scores=start[:3], **kw)
 
 
 def test_hand_adam_ignores_triples_without_an_affected_end():

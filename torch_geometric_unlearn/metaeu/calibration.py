@@ -337,7 +337,8 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
               anchor: Tensor, steps: int = 100, lr: float = 0.01,
               weight: float = 1.0, free: Optional[Tensor] = None,
               prox: float = 0.0, anchors: str = 'fast',
-              engine: str = 'auto') -> Tensor:
+              engine: str = 'auto',
+              start_scores: Optional[Tensor] = None) -> Tensor:
     r"""Moves the representations :obj:`rows` ``[A, D]`` of the
     :obj:`affected` entities ``[A]`` so that the :obj:`forget` triples
     ``[F, 3]`` score :obj:`targets` ``[F]`` while the :obj:`neighbours`
@@ -366,7 +367,12 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     through the score. Anchors with two affected ends, and every anchor of
     other models, are scored through the model at every step, as with
     :obj:`anchors="exact"`. The rows of the other ends are gathered once, so
-    a step costs :math:`O((F + N) D)` whatever the size of the graph."""
+    a step costs :math:`O((F + N) D)` whatever the size of the graph.
+
+    :obj:`start_scores` (``[F + N]``, optional) are the scores of the
+    :obj:`forget` and :obj:`neighbours` triples at :obj:`rows` where the
+    caller has them: the closed-form engine then does not score them again
+    (see :func:`hand_adam`)."""
     if anchors not in ('fast', 'exact'):
         raise ValueError(f"unknown anchors '{anchors}' (expected 'fast' "
                          f"or 'exact')")
@@ -397,10 +403,17 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
             device=dev)
         weights[num_forget:] = 2.0 * weight / (spread ** 2 * num_anchor)
         goal = torch.cat([targets, anchor]) if use_anchor else targets
+        if start_scores is not None:
+            if start_scores.numel() != num_forget + anchor.numel():
+                raise ValueError(f'start_scores holds {start_scores.numel()}'
+                                 f' scores for {num_forget} forgotten and '
+                                 f'{anchor.numel()} anchor triples')
+            start_scores = start_scores.to(dev, rows.dtype)[:every.size(0)]
         with torch.inference_mode():
             out = hand_adam(scorer, pos, start, every, goal.to(rows.dtype),
                             weights, prox=prox, scale=scale, free=mask,
-                            steps=int(steps), lr=lr * scale)
+                            steps=int(steps), lr=lr * scale,
+                            start_scores=start_scores)
         return out.clone()
     with torch.no_grad():
         start_rep = scorer.represent(start)

@@ -412,11 +412,20 @@ class Unlearning:
         movers = torch.zeros(affected.numel(), dtype=torch.bool)
         movers[pos[forget[:, 0]]] = True
         movers[pos[forget[:, 2]]] = True
-        free = free & movers
+        kept, free = free, free & movers
         earlier, earlier_targets = self._earlier_forgotten(affected, free,
                                                            forget)
         with torch.no_grad():
             before = self._first_rows_lookup(current, affected)
+            # Whether every row the calibration starts from is the row its
+            # targets and anchors are scored at (nothing of this request
+            # moved them yet, no earlier request rewrote a resting one):
+            # then those scores are the start scores too.
+            now = current.represent(current.param_rows(affected.to(dev)))
+            kd, rest = kept.to(dev), (kept & ~free).to(dev)
+            same_start = earlier.numel() == 0 and \
+                torch.equal(rows[kd], now[kd]) and \
+                torch.equal(now[rest], before(affected[kept & ~free]))
             if c.calibrate_from == 'original':
                 # The moving rows start again from their rows before the
                 # first request that rewrote them, with every triple
@@ -425,8 +434,7 @@ class Unlearning:
                 # on top: a row rewritten for the first time is unchanged).
                 moving = affected[free].to(dev)
                 rows = rows.clone()
-                rows[free.to(dev)] += before(moving) - current.represent(
-                    current.param_rows(moving))
+                rows[free.to(dev)] += before(moving) - now[free.to(dev)]
             f = forget.to(dev)
             retained = torch.stack([hood.edge_index_global[0],
                                     hood.edge_type,
@@ -469,7 +477,10 @@ class Unlearning:
                          anchor, steps=c.calibrate_steps, lr=c.calibrate_lr,
                          weight=c.calibrate_weight, free=free,
                          prox=c.calibrate_prox, anchors=c.calibrate_anchors,
-                         engine=c.calibrate_engine)
+                         engine=c.calibrate_engine,
+                         start_scores=torch.cat([trained.to(anchor),
+                                                 anchor])
+                         if same_start else None)
 
     def _first_rows_lookup(self, current: KGEScorer, affected: Tensor):
         r"""A function of entity ids giving each entity's representation
