@@ -65,7 +65,7 @@ def triple_scores(scorer: KGEScorer, reps: Tensor, triples: Tensor,
 #: Rows per block of the calibration's per-triple arithmetic (scores,
 #: residuals, gradients): small enough for a block's ``[BLOCK, D]``
 #: intermediates to stay in cache.
-BLOCK = 4096
+BLOCK = 2048
 
 
 def link_confidence(triples: Tensor, num_nodes: int, num_relations: int,
