@@ -508,3 +508,86 @@ def test_hand_adam_ignores_triples_without_an_affected_end():
         hand_adam(get_scorer(load_kge_model('transe', 12, 3, 8,
                                             p_norm=1.0)),
                   pos, start, inner, goal, w[:3])
+
+
+@pytest.mark.parametrize('name,kwargs', [
+    ('transe', dict(p_norm=2.0)), ('rotate', {}), ('distmult', {}),
+    ('complex', {})])
+def test_anchor_batches_are_the_same_steps_in_both_engines(name, kwargs):
+    # With K anchor batches, step s holds the forgotten triples and the
+    # anchors of batch s mod K at K times their weight: the closed-form
+    # engine gives the rows autograd gives (fast and exact anchors alike),
+    # and they differ from the rows of every anchor at every step.
+    from torch_geometric_unlearn.metaeu.calibration import calibrate
+    torch.manual_seed(0)
+    model = load_kge_model(name, 30, 4, 8, **kwargs)
+    sc = get_scorer(model)
+    g = torch.Generator().manual_seed(3)
+    triples = torch.stack([torch.randint(30, (150, ), generator=g),
+                           torch.randint(4, (150, ), generator=g),
+                           torch.randint(30, (150, ), generator=g)], 1)
+    affected = torch.arange(0, 30, 2)
+    with torch.no_grad():
+        reps = sc.represent(sc.param_rows(torch.arange(30)))
+        forget, nb = triples[:12], triples[12:]
+        targets = triple_scores(sc, reps, forget) - 0.7
+        anchor = triple_scores(sc, reps, nb)
+    kw = dict(steps=20, prox=0.1, anchor_batches=3, seed=5)
+    out = {(e, a): calibrate(sc, affected, reps[affected], forget, targets,
+                             nb, anchor, engine=e, anchors=a, **kw)
+           for e, a in (('auto', 'fast'), ('autograd', 'fast'),
+                        ('autograd', 'exact'))}
+    ref = out['autograd', 'exact']
+    for rows in out.values():
+        assert torch.allclose(rows, ref, atol=1e-4)
+    full = calibrate(sc, affected, reps[affected], forget, targets, nb,
+                     anchor, steps=20, prox=0.1)
+    assert not torch.allclose(full, ref, atol=1e-3)
+    one = calibrate(sc, affected, reps[affected], forget, targets, nb,
+                    anchor, steps=20, prox=0.1, anchor_batches=1, seed=5)
+    assert torch.equal(one, full)
+    # Another seed, another partition.
+    other = calibrate(sc, affected, reps[affected], forget, targets, nb,
+                      anchor, **dict(kw, seed=6))
+    assert not torch.allclose(other, ref, atol=1e-4)
+    with pytest.raises(ValueError, match='anchor_batches'):
+        calibrate(sc, affected, reps[affected], forget, targets, nb, anchor,
+                  anchor_batches=0)
+
+
+@pytest.mark.parametrize('name,kwargs', [
+    ('transe', dict(p_norm=2.0)), ('rotate', {}), ('distmult', {}),
+    ('complex', {})])
+def test_anchors_held_at_the_start_rows_need_no_scores(name, kwargs):
+    # anchor=None: the anchors keep their scores at the start rows, which
+    # the calibration scores itself; the same rows as the scores given, in
+    # both engines and with anchor batches. Only entities with a forgotten
+    # triple move (as in MetaEU): an entity held by anchors alone would
+    # move on the rounding of given scores (Adam normalises its steps).
+    from torch_geometric_unlearn.metaeu.calibration import calibrate
+    torch.manual_seed(1)
+    model = load_kge_model(name, 30, 4, 8, **kwargs)
+    sc = get_scorer(model)
+    g = torch.Generator().manual_seed(4)
+    triples = torch.stack([torch.randint(30, (150, ), generator=g),
+                           torch.randint(4, (150, ), generator=g),
+                           torch.randint(30, (150, ), generator=g)], 1)
+    affected = torch.arange(1, 30, 2)
+    with torch.no_grad():
+        reps = sc.represent(sc.param_rows(torch.arange(30)))
+        forget, nb = triples[:12], triples[12:]
+        targets = triple_scores(sc, reps, forget) - 0.7
+        anchor = triple_scores(sc, reps, nb)
+    free = torch.isin(affected, forget[:, [0, 2]])
+    assert 0 < int(free.sum()) < affected.numel()
+    for kw in (dict(engine='auto'), dict(engine='autograd'),
+               dict(engine='auto', anchor_batches=3)):
+        given = calibrate(sc, affected, reps[affected], forget, targets, nb,
+                          anchor, steps=15, free=free, **kw)
+        held = calibrate(sc, affected, reps[affected], forget, targets, nb,
+                         None, steps=15, free=free, **kw)
+        assert not torch.allclose(held, reps[affected], atol=1e-3)
+        assert torch.allclose(held, given, atol=1e-5)
+    with pytest.raises(ValueError, match='start_scores'):
+        calibrate(sc, affected, reps[affected], forget, targets, nb, None,
+                  start_scores=torch.zeros(150))

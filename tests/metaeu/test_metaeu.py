@@ -485,22 +485,31 @@ def test_prepare_builds_the_one_off_parts_and_changes_nothing(kg, trained):
     assert a.ledger[-1]['output_model'] == b.ledger[-1]['output_model']
 
 
-def test_calibration_reuses_the_start_scores_only_at_the_start_rows(
+def test_calibration_scores_the_anchors_itself_only_at_the_start_rows(
         kg, trained, monkeypatch):
-    # The targets' and anchors' scores are handed to the calibration as its
-    # start scores when its start rows are the rows they were scored at: the
-    # rows equal those of scoring again. After refinement moved the rows,
-    # or with earlier forgotten triples around them, they are scored again.
+    # When the calibration starts at the rows the anchors are held at, it
+    # gets no anchor scores (anchor=None) and scores them itself: the rows
+    # equal those from the anchors scored by the model. After refinement
+    # moved the rows, or with earlier forgotten triples around them, the
+    # anchors are scored at their rows before the request and handed over.
     from torch_geometric_unlearn.metaeu import calibration, unlearning
     seen = []
 
-    def spy(*args, **kwargs):
-        seen.append(kwargs.get('start_scores'))
-        rows = calibration.calibrate(*args, **kwargs)
-        again = calibration.calibrate(*args, **dict(kwargs,
-                                                    start_scores=None))
-        assert torch.allclose(rows, again, atol=1e-5)
-        return rows
+    def spy(scorer, affected, rows, forget, targets, nb, anchor, **kwargs):
+        seen.append(anchor)
+        out = calibration.calibrate(scorer, affected, rows, forget, targets,
+                                    nb, anchor, **kwargs)
+        if anchor is None:
+            own = torch.zeros(int(scorer.model.num_nodes), dtype=torch.bool)
+            own[affected] = True
+            table = scorer.represent(scorer.param_rows(torch.arange(
+                own.numel())))
+            table[affected] = scorer.represent(rows)
+            scored = calibration.triple_scores(scorer, table, nb)
+            again = calibration.calibrate(scorer, affected, rows, forget,
+                                          targets, nb, scored, **kwargs)
+            assert torch.allclose(out, again, atol=1e-5)
+        return out
     monkeypatch.setattr(unlearning, 'calibrate', spy)
     _, trained_meu = trained
     assert trained_meu.has_reference()
@@ -508,13 +517,12 @@ def test_calibration_reuses_the_start_scores_only_at_the_start_rows(
     first = _triples(kg.train, ids)
     meu = copy.deepcopy(trained_meu)
     meu.unlearn(first)
-    assert len(seen) == 1 and seen[0] is not None
-    assert seen[0].numel() > first.size(0)       # targets and anchors
+    assert len(seen) == 1 and seen[0] is None
     copy.deepcopy(trained_meu).unlearn(first, refine_steps=2)
-    assert len(seen) == 2 and seen[1] is None
+    assert len(seen) == 2 and seen[1] is not None
     # A second request around the first's rows holds its triples again.
     rows = _triples(meu.data, torch.arange(meu.data.num_edges))
     a = int(first[0, 0])
     again = rows[(rows[:, 0] == a) | (rows[:, 2] == a)][:1]
     meu.unlearn(again)
-    assert len(seen) == 3 and seen[2] is None
+    assert len(seen) == 3 and seen[2] is not None

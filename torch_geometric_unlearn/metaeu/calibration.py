@@ -338,7 +338,8 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
               weight: float = 1.0, free: Optional[Tensor] = None,
               prox: float = 0.0, anchors: str = 'fast',
               engine: str = 'auto',
-              start_scores: Optional[Tensor] = None) -> Tensor:
+              start_scores: Optional[Tensor] = None,
+              anchor_batches: int = 1, seed: int = 0) -> Tensor:
     r"""Moves the representations :obj:`rows` ``[A, D]`` of the
     :obj:`affected` entities ``[A]`` so that the :obj:`forget` triples
     ``[F, 3]`` score :obj:`targets` ``[F]`` while the :obj:`neighbours`
@@ -383,26 +384,71 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
         return rows
     dev = rows.device
     pos = Positions(affected.to(dev))
-    targets, anchor = targets.to(dev), anchor.to(dev)
-    neighbours = neighbours.to(dev)
-    use_anchor = anchor.numel() > 0 and weight > 0
+    targets, neighbours = targets.to(dev), neighbours.to(dev)
     start = rows.detach().clone()
+    hand = engine == 'auto' and _fast_kind(scorer) is not None
+    if anchor is None:  # the anchors keep their scores at `rows`
+        if start_scores is not None:
+            raise ValueError('start_scores are the anchors\' goals when '
+                             'anchor is None: give one or the other')
+        if not hand:
+            with torch.no_grad():
+                anchor = triple_scores(scorer, None, neighbours,
+                                       _start_lookup(scorer, pos,
+                                                     scorer.represent(start)))
+    if anchor is not None:
+        anchor = anchor.to(dev)
+    num_forget = forget.size(0)
+    count = neighbours.size(0) if anchor is None else int(anchor.numel())
+    use_anchor = count > 0 and weight > 0
     scale = float(rows.detach().norm(dim=-1).mean().clamp(min=1e-6))
     mask = None if free is None else free.to(dev)[:, None].to(rows.dtype)
-    # Scores move on the scale of the unseen / training score spread.
-    both = torch.cat([targets, anchor])
-    spread = float(both.std().clamp(min=1e-6)) if both.numel() > 1 else 1.0
-    num_anchor = max(int(anchor.numel()), 1)
-    num_forget = forget.size(0)
-    if engine == 'auto' and _fast_kind(scorer) is not None:
+    num_anchor = max(count, 1)
+    K = int(anchor_batches)
+    if K < 1:
+        raise ValueError(f"'anchor_batches' must be at least 1 (got {K})")
+    # Anchor batches: a seeded partition of the anchors into K batches,
+    # one batch a step in turn, its weight times K (an unbiased estimate of
+    # the anchors' mean, at 1 / K of their cost).
+    batch = None
+    if K > 1 and use_anchor:
+        g = torch.Generator().manual_seed(int(seed))
+        batch = (torch.randperm(count, generator=g) % K).to(dev)
+
+    def spread_of(anchor: Tensor) -> float:
+        # Scores move on the scale of the unseen / training score spread.
+        both = torch.cat([targets.to(anchor.dtype), anchor])
+        return float(both.std().clamp(min=1e-6)) if both.numel() > 1 \
+            else 1.0
+
+    if hand:
         # Every triple, anchors included, through the closed form.
         every = torch.cat([forget.to(dev), neighbours]) if use_anchor \
             else forget.to(dev)
-        weights = torch.full((every.size(0), ), 2.0 / (
-            spread ** 2 * max(num_forget, 1)), dtype=rows.dtype,
-            device=dev)
-        weights[num_forget:] = 2.0 * weight / (spread ** 2 * num_anchor)
-        goal = torch.cat([targets, anchor]) if use_anchor else targets
+        every_batch = None
+        if batch is not None:
+            every_batch = torch.cat([torch.full((num_forget, ), -1,
+                                                device=dev), batch])
+
+        def goal_and_weights(anchor: Tensor):
+            spread = spread_of(anchor)
+            weights = torch.full((every.size(0), ), 2.0 / (
+                spread ** 2 * max(num_forget, 1)), dtype=rows.dtype,
+                device=dev)
+            weights[num_forget:] = 2.0 * weight * (K if batch is not None
+                                                   else 1) / (
+                spread ** 2 * num_anchor)
+            goal = torch.cat([targets.to(rows.dtype), anchor.to(rows.dtype)
+                              ]) if use_anchor else targets.to(rows.dtype)
+            return goal, weights
+
+        if anchor is None:
+            # The goals come from the loop's own start scores.
+            def goal(own: Tensor):
+                return goal_and_weights(own[num_forget:])
+            weights = None
+        else:
+            goal, weights = goal_and_weights(anchor)
         if start_scores is not None:
             if start_scores.numel() != num_forget + anchor.numel():
                 raise ValueError(f'start_scores holds {start_scores.numel()}'
@@ -410,11 +456,13 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
                                  f'{anchor.numel()} anchor triples')
             start_scores = start_scores.to(dev, rows.dtype)[:every.size(0)]
         with torch.inference_mode():
-            out = hand_adam(scorer, pos, start, every, goal.to(rows.dtype),
-                            weights, prox=prox, scale=scale, free=mask,
+            out = hand_adam(scorer, pos, start, every, goal, weights,
+                            prox=prox, scale=scale, free=mask,
                             steps=int(steps), lr=lr * scale,
-                            start_scores=start_scores)
+                            start_scores=start_scores, batch=every_batch,
+                            num_batches=K)
         return out.clone()
+    spread = spread_of(anchor)
     with torch.no_grad():
         start_rep = scorer.represent(start)
     fast = None
@@ -441,14 +489,23 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     hp, tp = hp.clamp(min=0), tp.clamp(min=0)
     param = torch.nn.Parameter(rows.detach().clone())
     opt = torch.optim.Adam([param], lr=lr * scale)
-    for _ in range(int(steps)):
+    if batch is not None:  # each anchor's batch, fast and slow ones apart
+        fast_batch = batch[~slow] if fast is not None else None
+        slow_batch = batch[slow] if fast is not None else batch
+    for step in range(int(steps)):
+        on_slow = on_fast = 1.0
+        if batch is not None:  # this step's batch, its weight times K
+            on_slow = (slow_batch == step % K).to(rows.dtype) * K
+            if fast is not None:
+                on_fast = (fast_batch == step % K).to(rows.dtype) * K
         reps = scorer.represent(param)
         head = torch.where(h_own, reps[hp], fixed_h)
         tail = torch.where(t_own, reps[tp], fixed_t)
         score = scorer.score_pairs(query_of(head), tail)
         loss = ((score[:num_forget] - targets) / spread).pow(2).mean()
         if use_anchor:
-            err = ((score[num_forget:] - slow_target) / spread).pow(2).sum()
+            err = (((score[num_forget:] - slow_target) / spread).pow(2) *
+                   on_slow).sum()
             loss = loss + weight * err / num_anchor
             if fast is not None:
                 # The fast anchors' gradient in closed form, chained into
@@ -456,7 +513,7 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
                 with torch.no_grad():
                     value, dvalue = fast_score(scorer, fast,
                                                reps - start_rep, grad=True)
-                    coef = 2 * weight * (value - fast_target) / (
+                    coef = 2 * weight * (value - fast_target) * on_fast / (
                         spread ** 2 * num_anchor)
                     g = torch.zeros_like(reps).index_add_(
                         0, fast[1], dvalue * coef[:, None])
@@ -477,7 +534,9 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
               prox: float = 0.0, scale: float = 1.0,
               free: Optional[Tensor] = None, steps: int = 50,
               lr: float = 0.01, start_scores: Optional[Tensor] = None,
-              betas=(0.9, 0.999), eps: float = 1e-8) -> Tensor:
+              betas=(0.9, 0.999), eps: float = 1e-8,
+              batch: Optional[Tensor] = None,
+              num_batches: int = 1) -> Tensor:
     r"""The calibration loop of :func:`calibrate` with closed-form gradients
     and Adam run by hand (the update of :class:`torch.optim.Adam`), for
     TransE (:math:`p = 2`), RotatE, DistMult and ComplEx.
@@ -535,12 +594,6 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     model = scorer.model
     hp, tp = pos[triples[:, 0]], pos[triples[:, 2]]
     h_in, t_in = hp >= 0, tp >= 0
-    if start_scores is None:
-        # The lookup is built once (the map of the start rows is shared by
-        # the heads and the tails).
-        start_scores = triple_scores(scorer, None, triples, _start_lookup(
-            scorer, pos, scorer.represent(start)))
-    gap_all = (goal - start_scores).to(start.dtype)
 
     def represent(p: Tensor):
         if not transe:
@@ -555,7 +608,11 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     o_t = triples[one]
     head_moves = h_in[one]
     e1 = torch.where(head_moves, hp[one], tp[one])
-    order = torch.argsort(e1, stable=True)
+    # Group 0: the triples of every step; group 1 + b: batch b.
+    num_groups = 1 if batch is None else int(num_batches) + 1
+    group = torch.zeros_like(triples[:, 0]) if batch is None else \
+        (batch + 1).to(triples.device)
+    order = torch.argsort(group[one] * A + e1, stable=True)
     one, o_t, head_moves, e1 = one[order], o_t[order], head_moves[order], \
         e1[order]
     ends, inverse = torch.unique(torch.where(head_moves, o_t[:, 2],
@@ -569,17 +626,27 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     k1[~head_moves] = scorer.tail_query_rep(fixed[~head_moves],
                                             o_t[~head_moves, 1])
     del fixed, k_head
-    w1, gap1 = weights[one], gap_all[one]
+
+    def group_blocks(g: Tensor):
+        # The blocks of each group's contiguous (sorted) range.
+        counts = torch.bincount(g, minlength=num_groups).tolist()
+        out, a = [], 0
+        for c in counts:
+            out.append([slice(b, min(b + BLOCK, a + c))
+                        for b in range(a, a + c, BLOCK)])
+            a += c
+        return out
     blocks1 = [slice(a, a + BLOCK) for a in range(0, one.numel(), BLOCK)]
+    gblocks1 = group_blocks(group[one])
     x1 = torch.empty(min(BLOCK, one.numel()), k1.size(-1), dtype=k1.dtype,
                      device=start.device)
 
-    def single(reps: Tensor, grad: Optional[Tensor] = None):
+    def single(reps: Tensor, grad: Optional[Tensor] = None, blocks=None):
         # Block by block: the values ([T1], without `grad`) or their
         # gradient added into `grad`.
         out = torch.empty(one.numel(), dtype=start.dtype,
                           device=start.device) if grad is None else None
-        for b in blocks1:
+        for b in (blocks1 if blocks is None else blocks):
             e, k = e1[b], k1[b]
             x = torch.index_select(reps, 0, e, out=x1[:e.numel()])
             if distance:
@@ -601,9 +668,8 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     first1 = single(rep0)
     # Two affected ends, sorted by head.
     two = (h_in & t_in).nonzero().view(-1)
-    two = two[torch.argsort(hp[two], stable=True)]
+    two = two[torch.argsort(group[two] * A + hp[two], stable=True)]
     h2, t2, rel2 = hp[two], tp[two], triples[two, 1]
-    w2, gap2 = weights[two], gap_all[two]
 
     def to_c(x: Tensor) -> Tensor:  # [re, im] halves -> complex
         return torch.complex(*x.chunk(2, dim=-1)) if cplx else x
@@ -622,6 +688,7 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     width = D // 2 if cplx else D
     dt = r2.dtype if cplx else start.dtype
     blocks2 = [slice(a, a + BLOCK) for a in range(0, two.numel(), BLOCK)]
+    gblocks2 = group_blocks(group[two])
     x2 = torch.empty(min(BLOCK, two.numel()), width, dtype=dt,
                      device=start.device)
     y2 = torch.empty_like(x2)
@@ -636,13 +703,13 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
             out, src = torch.view_as_real(out), torch.view_as_real(src)
         out.index_add_(0, index, src, alpha=alpha)
 
-    def double(reps: Tensor, grad2: Optional[Tensor] = None):
+    def double(reps: Tensor, grad2: Optional[Tensor] = None, blocks=None):
         # Block by block: the scores (distance models: distances) ``[T2]``
         # without `grad2`, else their gradient added into `grad2`.
         rc = to_c(reps)
         out = torch.empty(two.numel(), dtype=start.dtype,
                           device=start.device) if grad2 is None else None
-        for b in blocks2:
+        for b in (blocks2 if blocks is None else blocks):
             h, t, r = h2[b], t2[b], r2[b]
             x = torch.index_select(rc, 0, h, out=x2[:h.numel()])
             y = torch.index_select(rc, 0, t, out=y2[:h.numel()])
@@ -671,6 +738,28 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
                 add_at(grad2, t, x.mul_(c))
         return out
     first2 = double(rep0)
+    if callable(goal):
+        # The goals and weights from this loop's own start scores (in the
+        # triples' order), which are then the start scores too.
+        own = torch.empty(triples.size(0), dtype=start.dtype,
+                          device=start.device)
+        own[one] = scorer.offset() - first1 if distance else first1
+        own[two] = scorer.offset() - first2 if distance else first2
+        rest = ~(h_in | t_in)
+        if bool(rest.any()):  # constant triples: scored, then ignored
+            own[rest] = triple_scores(scorer, None, triples[rest],
+                                      _start_lookup(scorer, pos,
+                                                    scorer.represent(start)))
+        goal, weights = goal(own)
+        start_scores = own
+    elif start_scores is None:
+        # Scored as the model scores them (the map of the start rows built
+        # once, shared by heads and tails).
+        start_scores = triple_scores(scorer, None, triples, _start_lookup(
+            scorer, pos, scorer.represent(start)))
+    gap_all = (goal - start_scores).to(start.dtype)
+    w1, gap1 = weights[one], gap_all[one]
+    w2, gap2 = weights[two], gap_all[two]
 
     param = start.clone()
     m = torch.zeros_like(param)
@@ -693,11 +782,14 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     for step in range(1, steps + 1):
         reps, norm = represent(param)
         grad.zero_()
-        single(reps, grad)
+        # Every step's triples and, in turn, one batch.
+        now = 1 + (step - 1) % (num_groups - 1) if num_groups > 1 else 0
+        single(reps, grad, gblocks1[0] + (gblocks1[now] if now else []))
         if two.numel():
             if cplx:
                 grad2.zero_()
-            double(reps, grad2)
+            double(reps, grad2,
+                   gblocks2[0] + (gblocks2[now] if now else []))
             if cplx:
                 grad += to_real(grad2)
         g = grad

@@ -189,6 +189,13 @@ class MetaEUConfig:
             first request that rewrote them, so successive requests do not
             compound each other's drift) or :obj:`"current"` (the model as
             the previous request left it). (default: :obj:`"original"`)
+        calibrate_anchor_batches (int): :math:`K`: the anchors are split
+            into :math:`K` seeded batches and each Adam step holds the
+            forgotten triples and, in turn, one batch at :math:`K` times
+            its weight (an unbiased estimate of the anchors' mean at
+            :math:`1 / K` of their cost; every anchor still counts, once
+            every :math:`K` steps). :obj:`1`: every anchor at every step.
+            (default: :obj:`4`)
         newton_iterations (int): Gauss--Newton steps of the
             :obj:`"newton"` solver. (default: :obj:`1`)
         forget_weight (float): Weight of the forgetting objective in
@@ -243,6 +250,7 @@ class MetaEUConfig:
     calibrate_linked: str = 'rules'
     calibrate_earlier: bool = True
     calibrate_from: str = 'original'
+    calibrate_anchor_batches: int = 4
     newton_iterations: int = 1
     forget_weight: float = 0.0
     leave_k_out_step: float = 2.0
@@ -256,7 +264,8 @@ class MetaEUConfig:
                                  f"(expected {expected})")
         for name in ('hidden_channels', 'num_layers', 'num_bases',
                      'num_passes', 'episode_forget', 'max_edges',
-                     'num_negatives', 'val_negatives', 'ensemble'):
+                     'num_negatives', 'val_negatives', 'ensemble',
+                     'calibrate_anchor_batches'):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"'{name}' must be >= 1")
         for name in ('episodes', 'eval_every', 'val_episodes', 'patience',

@@ -467,7 +467,10 @@ class Unlearning:
             holds = ((ph >= 0) & free[ph.clamp(min=0)]) | \
                 ((pt >= 0) & free[pt.clamp(min=0)])
             nb = nb[holds].to(dev)
-            anchor = triple_scores(current, None, nb, before)
+            # At the start rows the anchors' goals are their scores there,
+            # which the calibration scores itself (anchor=None).
+            anchor = None if same_start and c.calibrate_solver == 'adam' \
+                else triple_scores(current, None, nb, before)
         if c.calibrate_solver == 'newton':
             return calibrate_newton(scorer, affected.to(dev), rows, f,
                                     targets, nb, anchor,
@@ -478,9 +481,8 @@ class Unlearning:
                          weight=c.calibrate_weight, free=free,
                          prox=c.calibrate_prox, anchors=c.calibrate_anchors,
                          engine=c.calibrate_engine,
-                         start_scores=torch.cat([trained.to(anchor),
-                                                 anchor])
-                         if same_start else None)
+                         anchor_batches=c.calibrate_anchor_batches,
+                         seed=c.seed)
 
     def _first_rows_lookup(self, current: KGEScorer, affected: Tensor):
         r"""A function of entity ids giving each entity's representation
