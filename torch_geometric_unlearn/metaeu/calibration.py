@@ -612,20 +612,29 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     num_groups = 1 if batch is None else int(num_batches) + 1
     group = torch.zeros_like(triples[:, 0]) if batch is None else \
         (batch + 1).to(triples.device)
-    order = torch.argsort(group[one] * A + e1, stable=True)
-    one, o_t, head_moves, e1 = one[order], o_t[order], head_moves[order], \
-        e1[order]
+    # Sorted by group, then by the side that moves, then by e: each
+    # group's triples contiguous, and in runs of one side.
+    run = group[one] * 2 + head_moves.long()
+    order = torch.argsort(run * A + e1, stable=True)
+    one, o_t, head_moves, e1, run = one[order], o_t[order], \
+        head_moves[order], e1[order], run[order]
     ends, inverse = torch.unique(torch.where(head_moves, o_t[:, 2],
                                              o_t[:, 0]), return_inverse=True)
-    fixed = scorer.represent(scorer.param_rows(ends))[inverse]
-    # What the fixed end implies for the moving one, in its direction only.
-    k_head = scorer.head_query_rep(o_t[head_moves, 1], fixed[head_moves])
-    k1 = torch.empty((one.numel(), ) + tuple(k_head.shape[1:]),
-                     dtype=k_head.dtype, device=start.device)
-    k1[head_moves] = k_head
-    k1[~head_moves] = scorer.tail_query_rep(fixed[~head_moves],
-                                            o_t[~head_moves, 1])
-    del fixed, k_head
+    table = scorer.represent(scorer.param_rows(ends))
+    # What the fixed end implies for the moving one, in its direction only
+    # (run by run: slices, not masks).
+    parts, a = [], 0
+    for c in torch.unique_consecutive(run, return_counts=True)[1].tolist():
+        b = slice(a, a + c)
+        fixed = table[inverse[b]]
+        parts.append(scorer.head_query_rep(o_t[b, 1], fixed)
+                     if bool(head_moves[a]) else
+                     scorer.tail_query_rep(fixed, o_t[b, 1]))
+        a += c
+    k1 = torch.cat(parts) if len(parts) != 1 else parts[0]
+    if not parts:
+        k1 = table.new_empty((0, ) + tuple(table.shape[1:]))
+    del table, parts
 
     def group_blocks(g: Tensor):
         # The blocks of each group's contiguous (sorted) range.
