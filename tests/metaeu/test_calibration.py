@@ -591,3 +591,21 @@ def test_anchors_held_at_the_start_rows_need_no_scores(name, kwargs):
     with pytest.raises(ValueError, match='start_scores'):
         calibrate(sc, affected, reps[affected], forget, targets, nb, None,
                   start_scores=torch.zeros(150))
+
+
+def test_positions_match_a_dictionary_on_both_paths():
+    # Few lookups go through a binary search, many through a table up to
+    # the largest affected id; both give each id's position or -1.
+    from torch_geometric_unlearn.metaeu.calibration import Positions
+    g = torch.Generator().manual_seed(0)
+    affected = torch.randperm(500, generator=g)[:40]
+    where = {int(a): i for i, a in enumerate(affected)}
+    pos = Positions(affected)
+    few = torch.randint(600, (7, ), generator=g)
+    many = torch.randint(600, (2000, ), generator=g)
+    for ids in (few, many, few):
+        expected = torch.tensor([where.get(int(i), -1) for i in ids])
+        assert torch.equal(pos[ids], expected)
+    assert pos._table is not None      # the many lookups built it
+    assert torch.equal(Positions(affected[:0])[many],
+                       torch.full_like(many, -1))

@@ -872,11 +872,24 @@ class Positions:
     """
     def __init__(self, affected: Tensor) -> None:
         self.sorted, self.order = torch.sort(affected)
+        self._table: Optional[Tensor] = None
 
     def __getitem__(self, ids: Tensor) -> Tensor:
         if self.sorted.numel() == 0:
             return torch.full_like(ids, -1)
         ids = ids.contiguous()
+        span = int(self.sorted[-1]) + 1
+        if self._table is not None or span <= ids.numel():
+            # Many lookups against few ids: a table up to the largest
+            # affected id (built once, at most the size of one lookup),
+            # a gather instead of a binary search per id.
+            if self._table is None:
+                self._table = torch.full((span, ), -1, dtype=torch.long,
+                                         device=ids.device)
+                self._table[self.sorted] = self.order
+            inside = ids < span
+            return torch.where(inside, self._table[ids.clamp(max=span - 1)],
+                               torch.full_like(ids, -1))
         at = torch.searchsorted(self.sorted, ids).clamp(
             max=self.sorted.numel() - 1)
         return torch.where(self.sorted[at] == ids, self.order[at],

@@ -573,9 +573,10 @@ class Unlearning:
         eid = torch.arange(num_edges).repeat(2)
         sel = affected[ends]
         ends, eid = ends[sel], eid[sel]
-        # Sort by (end, priority): the first `cap` of each end are kept.
-        order = torch.argsort(prio[eid], stable=True)
-        order = order[torch.argsort(ends[order], stable=True)]
+        # Sort by (end, priority): the first `cap` of each end are kept
+        # (one sort of end + priority, exact in float64: priority < 1).
+        order = torch.argsort(ends.double() + prio[eid].double(),
+                              stable=True)
         ends, eid = ends[order], eid[order]
         first = torch.ones_like(ends, dtype=torch.bool)
         first[1:] = ends[1:] != ends[:-1]
