@@ -513,6 +513,29 @@ def test_hand_adam_ignores_triples_without_an_affected_end():
 @pytest.mark.parametrize('name,kwargs', [
     ('transe', dict(p_norm=2.0)), ('rotate', {}), ('distmult', {}),
     ('complex', {})])
+def test_only_triples_with_two_affected_ends(name, kwargs):
+    # Every triple has both ends affected (none has exactly one): the
+    # closed form still runs, and gives the rows autograd gives.
+    from torch_geometric_unlearn.metaeu.calibration import calibrate
+    torch.manual_seed(0)
+    sc = get_scorer(load_kge_model(name, 12, 3, 8, **kwargs))
+    affected = torch.tensor([0, 2, 4, 6])
+    forget = torch.tensor([[0, 1, 2], [4, 0, 6]])
+    nb = torch.tensor([[2, 2, 4], [6, 1, 0], [0, 0, 4]])
+    with torch.no_grad():
+        reps = sc.represent(sc.param_rows(torch.arange(12)))
+        targets = triple_scores(sc, reps, forget) - 0.5
+        anchor = triple_scores(sc, reps, nb)
+    out = {e: calibrate(sc, affected, reps[affected], forget, targets, nb,
+                        anchor, engine=e, steps=15)
+           for e in ('auto', 'autograd')}
+    assert not torch.allclose(out['auto'], reps[affected], atol=1e-3)
+    assert torch.allclose(out['auto'], out['autograd'], atol=1e-4)
+
+
+@pytest.mark.parametrize('name,kwargs', [
+    ('transe', dict(p_norm=2.0)), ('rotate', {}), ('distmult', {}),
+    ('complex', {})])
 def test_anchor_batches_are_the_same_steps_in_both_engines(name, kwargs):
     # With K anchor batches, step s holds the forgotten triples and the
     # anchors of batch s mod K at K times their weight: the closed-form

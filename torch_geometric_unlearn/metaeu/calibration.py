@@ -631,9 +631,10 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
                      if bool(head_moves[a]) else
                      scorer.tail_query_rep(fixed, o_t[b, 1]))
         a += c
-    k1 = torch.cat(parts) if len(parts) != 1 else parts[0]
-    if not parts:
+    if not parts:  # no triple with exactly one affected end
         k1 = table.new_empty((0, ) + tuple(table.shape[1:]))
+    else:
+        k1 = torch.cat(parts) if len(parts) != 1 else parts[0]
     del table, parts
 
     def group_blocks(g: Tensor):
