@@ -385,6 +385,14 @@ def test_for_model_follows_the_training_loss():
                                   loss='softmax').loss == 'softmax'
     with pytest.raises(ValueError, match="unknown training loss 'hinge'"):
         MetaEUConfig.for_model('transe', train_loss='hinge')
+    # Anchor batches: 8 for the bilinear models, the config's 4 otherwise;
+    # an override wins.
+    assert [MetaEUConfig.for_model(m).calibrate_anchor_batches
+            for m in ('transe', 'rotate', 'distmult', 'complex')] == \
+        [4, 4, 8, 8]
+    assert MetaEUConfig().calibrate_anchor_batches == 4
+    assert MetaEUConfig.for_model(
+        'complex', calibrate_anchor_batches=2).calibrate_anchor_batches == 2
 
 
 def test_episode_forget_queries(kg):
