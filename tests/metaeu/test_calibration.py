@@ -632,3 +632,14 @@ def test_positions_match_a_dictionary_on_both_paths():
     assert pos._table is not None      # the many lookups built it
     assert torch.equal(Positions(affected[:0])[many],
                        torch.full_like(many, -1))
+
+
+def test_interleave_is_view_as_real_of_the_halves():
+    from torch_geometric_unlearn.metaeu.calibration import (deinterleave,
+                                                            interleave)
+    x = torch.randn(5, 3, 8)
+    il = interleave(x)
+    c = torch.complex(x[..., :4], x[..., 4:])
+    assert torch.equal(il, torch.view_as_real(c).flatten(-2))
+    assert torch.equal(deinterleave(il), x)
+    assert interleave(torch.empty(0, 6)).shape == (0, 6)

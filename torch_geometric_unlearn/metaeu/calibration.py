@@ -33,7 +33,8 @@ from ..kge.scoring import KGEScorer, rowdot
 
 __all__ = ['ScoreReference', 'calibrate', 'calibrate_newton', 'hand_adam',
            'link_confidence', 'Positions',
-           'anchor_factors', 'fast_score', 'triple_scores']
+           'anchor_factors', 'fast_score', 'triple_scores', 'interleave',
+           'deinterleave']
 
 
 def triple_scores(scorer: KGEScorer, reps: Tensor, triples: Tensor,
@@ -675,26 +676,37 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
                 c = torch.add(value, off1[b]).mul_(w1[b])
                 grad.index_add_(0, e, torch.mul(k, c[:, None], out=x))
         return out
+    if cplx:
+        # Complex models work in the interleaved layout [re_0, im_0, re_1,
+        # ...] throughout (dot products and norms do not depend on the
+        # order of the coordinates), so that complex views of the rows and
+        # of the gradient cost nothing a step.
+        rep0, k1 = interleave(rep0), interleave(k1)
     first1 = single(rep0)
     # Two affected ends, sorted by head.
     two = (h_in & t_in).nonzero().view(-1)
     two = two[torch.argsort(group[two] * A + hp[two], stable=True)]
     h2, t2, rel2 = hp[two], tp[two], triples[two, 1]
 
-    def to_c(x: Tensor) -> Tensor:  # [re, im] halves -> complex
-        return torch.complex(*x.chunk(2, dim=-1)) if cplx else x
+    def to_c(x: Tensor) -> Tensor:  # interleaved -> complex (a view)
+        return torch.view_as_complex(x.view(x.size(0), width, 2)) if cplx \
+            else x
 
     def real(x: Tensor) -> Tensor:  # complex [*, W] -> its real view [*, 2W]
         return torch.view_as_real(x).flatten(-2) if cplx else x
 
+    # Complex models: the relations' complex table (and its conjugate)
+    # built once, then gathered per triple.
     if name == 'RotatEScorer':
-        theta = model.rel_emb(rel2)
-        r2 = torch.polar(torch.ones_like(theta), theta)
+        theta = model.rel_emb.weight
+        r_table = torch.polar(torch.ones_like(theta), theta)
     elif name == 'ComplExScorer':
-        r2 = torch.complex(model.rel_emb(rel2), model.rel_emb_im(rel2))
+        r_table = torch.complex(model.rel_emb.weight, model.rel_emb_im.weight)
+    if cplx:
+        r2 = torch.index_select(r_table, 0, rel2)
+        r2_adj = torch.index_select(r_table.conj().resolve_conj(), 0, rel2)
     else:
-        r2 = model.rel_emb(rel2).contiguous()
-    r2_adj = r2.conj().resolve_conj() if cplx else r2
+        r2 = r2_adj = model.rel_emb(rel2).contiguous()
     width = D // 2 if cplx else D
     dt = r2.dtype if cplx else start.dtype
     blocks2 = [slice(a, a + BLOCK) for a in range(0, two.numel(), BLOCK)]
@@ -702,9 +714,6 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     x2 = torch.empty(min(BLOCK, two.numel()), width, dtype=dt,
                      device=start.device)
     y2 = torch.empty_like(x2)
-
-    def to_real(x: Tensor) -> Tensor:
-        return torch.cat([x.real, x.imag], dim=-1) if cplx else x
 
     def add_at(out: Tensor, index: Tensor, src: Tensor,
                alpha: float = 1.0) -> None:
@@ -771,7 +780,8 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     w1, gap1 = weights[one], gap_all[one]
     w2, gap2 = weights[two], gap_all[two]
 
-    param = start.clone()
+    origin = interleave(start) if cplx else start
+    param = origin.clone()
     m = torch.zeros_like(param)
     v = torch.zeros_like(param)
     b1, b2 = betas
@@ -782,10 +792,9 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
         and param.device.type in ('cpu', 'cuda') else None
     count = torch.zeros((), dtype=torch.float32, device=param.device)
     grad = torch.empty_like(param)
-    # Real models scatter the two-end triples' gradients straight into
-    # `grad`; complex ones through a complex buffer.
-    grad2 = torch.empty(A, width, dtype=dt, device=start.device) if cplx \
-        else grad
+    # The two-end triples' gradients go straight into `grad` (complex
+    # models: through its complex view).
+    grad2 = torch.view_as_complex(grad.view(A, width, 2)) if cplx else grad
     # Per-step residuals as value + offset (distance models: offset - value).
     off1 = gap1 - first1 if distance else -(first1 + gap1)
     off2 = first2 - gap2 if distance else -(first2 + gap2)
@@ -796,18 +805,14 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
         now = 1 + (step - 1) % (num_groups - 1) if num_groups > 1 else 0
         single(reps, grad, gblocks1[0] + (gblocks1[now] if now else []))
         if two.numel():
-            if cplx:
-                grad2.zero_()
             double(reps, grad2,
                    gblocks2[0] + (gblocks2[now] if now else []))
-            if cplx:
-                grad += to_real(grad2)
         g = grad
         if transe:  # through e / ||e||
             g = torch.addcmul(g, rowdot(g, reps)[:, None], reps,
                               value=-1).div_(norm)
         if prox > 0:
-            g = g + 2 * prox * (param - start) / (scale ** 2 * A)
+            g = g + 2 * prox * (param - origin) / (scale ** 2 * A)
         if free is not None:
             g = g * free
         if fused is not None:
@@ -820,7 +825,21 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
         v.mul_(b2).addcmul_(g, g, value=1 - b2)
         denom = v.sqrt().div_((1 - b2 ** step) ** 0.5).add_(eps)
         param.addcdiv_(m, denom, value=-lr / (1 - b1 ** step))
-    return scorer.represent(param)
+    return scorer.represent(deinterleave(param) if cplx else param)
+
+
+def interleave(x: Tensor) -> Tensor:
+    r"""Rows ``[*, 2W]`` as ``[re | im]`` halves to the interleaved layout
+    ``[re_0, im_0, re_1, im_1, ...]`` of :func:`torch.view_as_real`."""
+    return x.reshape(*x.shape[:-1], 2, x.size(-1) // 2).transpose(
+        -1, -2).reshape(x.shape)
+
+
+def deinterleave(x: Tensor) -> Tensor:
+    r"""The inverse of :func:`interleave`: interleaved rows ``[*, 2W]`` to
+    ``[re | im]`` halves."""
+    return x.reshape(*x.shape[:-1], x.size(-1) // 2, 2).transpose(
+        -1, -2).reshape(x.shape)
 
 
 _FUSED_ADAM = getattr(torch, '_fused_adam_', None)
