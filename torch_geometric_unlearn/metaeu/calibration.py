@@ -622,21 +622,48 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     ends, inverse = torch.unique(torch.where(head_moves, o_t[:, 2],
                                              o_t[:, 0]), return_inverse=True)
     table = scorer.represent(scorer.param_rows(ends))
+    # Complex models: the relations' complex table (and its conjugate),
+    # built once and gathered per triple.
+    if name == 'RotatEScorer':
+        theta = model.rel_emb.weight
+        r_table = torch.polar(torch.ones_like(theta), theta)
+    elif name == 'ComplExScorer':
+        r_table = torch.complex(model.rel_emb.weight, model.rel_emb_im.weight)
+    if cplx:
+        r_table_adj = r_table.conj().resolve_conj()
+    runs = torch.unique_consecutive(run, return_counts=True)[1].tolist()
     # What the fixed end implies for the moving one, in its direction only
     # (run by run: slices, not masks).
-    parts, a = [], 0
-    for c in torch.unique_consecutive(run, return_counts=True)[1].tolist():
-        b = slice(a, a + c)
-        fixed = table[inverse[b]]
-        parts.append(scorer.head_query_rep(o_t[b, 1], fixed)
-                     if bool(head_moves[a]) else
-                     scorer.tail_query_rep(fixed, o_t[b, 1]))
-        a += c
-    if not parts:  # no triple with exactly one affected end
-        k1 = table.new_empty((0, ) + tuple(table.shape[1:]))
+    if cplx:
+        # Both complex models: a moving head meets conj(r) * t, a moving
+        # tail h * r (ComplEx: Re<e, conj(k)>; RotatE: ||e - k||, |r| = 1),
+        # written in place, and read as the interleaved real layout.
+        table = torch.complex(*table.chunk(2, dim=-1))
+        k1c = table.new_empty((one.numel(), table.size(-1)))
+        a = 0
+        for c in runs:
+            b = slice(a, a + c)
+            rel = torch.index_select(
+                r_table_adj if bool(head_moves[a]) else r_table, 0,
+                o_t[b, 1])
+            torch.mul(table[inverse[b]], rel, out=k1c[b])
+            a += c
+        k1 = torch.view_as_real(k1c).view(one.numel(), 2 * k1c.size(-1))
     else:
-        k1 = torch.cat(parts) if len(parts) != 1 else parts[0]
-    del table, parts
+        parts, a = [], 0
+        for c in runs:
+            b = slice(a, a + c)
+            fixed = table[inverse[b]]
+            parts.append(scorer.head_query_rep(o_t[b, 1], fixed)
+                         if bool(head_moves[a]) else
+                         scorer.tail_query_rep(fixed, o_t[b, 1]))
+            a += c
+        if not parts:  # no triple with exactly one affected end
+            k1 = table.new_empty((0, ) + tuple(table.shape[1:]))
+        else:
+            k1 = torch.cat(parts) if len(parts) != 1 else parts[0]
+        del parts
+    del table
 
     def group_blocks(g: Tensor):
         # The blocks of each group's contiguous (sorted) range.
@@ -681,7 +708,7 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
         # ...] throughout (dot products and norms do not depend on the
         # order of the coordinates), so that complex views of the rows and
         # of the gradient cost nothing a step.
-        rep0, k1 = interleave(rep0), interleave(k1)
+        rep0 = interleave(rep0)
     first1 = single(rep0)
     # Two affected ends, sorted by head.
     two = (h_in & t_in).nonzero().view(-1)
@@ -695,16 +722,9 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     def real(x: Tensor) -> Tensor:  # complex [*, W] -> its real view [*, 2W]
         return torch.view_as_real(x).flatten(-2) if cplx else x
 
-    # Complex models: the relations' complex table (and its conjugate)
-    # built once, then gathered per triple.
-    if name == 'RotatEScorer':
-        theta = model.rel_emb.weight
-        r_table = torch.polar(torch.ones_like(theta), theta)
-    elif name == 'ComplExScorer':
-        r_table = torch.complex(model.rel_emb.weight, model.rel_emb_im.weight)
     if cplx:
         r2 = torch.index_select(r_table, 0, rel2)
-        r2_adj = torch.index_select(r_table.conj().resolve_conj(), 0, rel2)
+        r2_adj = torch.index_select(r_table_adj, 0, rel2)
     else:
         r2 = r2_adj = model.rel_emb(rel2).contiguous()
     width = D // 2 if cplx else D
