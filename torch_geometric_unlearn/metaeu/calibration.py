@@ -646,14 +646,15 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
             rel = torch.index_select(
                 r_table_adj if bool(head_moves[a]) else r_table, 0,
                 o_t[b, 1])
-            torch.mul(table[inverse[b]], rel, out=k1c[b])
+            torch.mul(torch.index_select(table, 0, inverse[b]), rel,
+                      out=k1c[b])
             a += c
         k1 = torch.view_as_real(k1c).view(one.numel(), 2 * k1c.size(-1))
     else:
         parts, a = [], 0
         for c in runs:
             b = slice(a, a + c)
-            fixed = table[inverse[b]]
+            fixed = torch.index_select(table, 0, inverse[b])
             parts.append(scorer.head_query_rep(o_t[b, 1], fixed)
                          if bool(head_moves[a]) else
                          scorer.tail_query_rep(fixed, o_t[b, 1]))
