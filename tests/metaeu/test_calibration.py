@@ -536,12 +536,15 @@ def test_only_triples_with_two_affected_ends(name, kwargs):
 @pytest.mark.parametrize('name,kwargs', [
     ('transe', dict(p_norm=2.0)), ('rotate', {}), ('distmult', {}),
     ('complex', {})])
-def test_anchor_batches_are_the_same_steps_in_both_engines(name, kwargs):
+def test_anchor_batches_are_the_same_steps_in_both_engines(
+        name, kwargs, monkeypatch):
     # With K anchor batches, step s holds the forgotten triples and the
     # anchors of batch s mod K at K times their weight: the closed-form
     # engine gives the rows autograd gives (fast and exact anchors alike),
     # and they differ from the rows of every anchor at every step.
+    from torch_geometric_unlearn.metaeu import calibration as cal
     from torch_geometric_unlearn.metaeu.calibration import calibrate
+    monkeypatch.setattr(cal, 'MIN_ANCHOR_BATCH', 1)
     torch.manual_seed(0)
     model = load_kge_model(name, 30, 4, 8, **kwargs)
     sc = get_scorer(model)
@@ -576,12 +579,25 @@ def test_anchor_batches_are_the_same_steps_in_both_engines(name, kwargs):
     with pytest.raises(ValueError, match='anchor_batches'):
         calibrate(sc, affected, reps[affected], forget, targets, nb, anchor,
                   anchor_batches=0)
+    # Batches of fewer than MIN_ANCHOR_BATCH anchors are merged: 138
+    # anchors in batches of at least 50 make 2 batches, not 3; of at least
+    # 100, one (every anchor at every step).
+    monkeypatch.setattr(cal, 'MIN_ANCHOR_BATCH', 50)
+    assert torch.equal(calibrate(sc, affected, reps[affected], forget,
+                                 targets, nb, anchor, **kw),
+                       calibrate(sc, affected, reps[affected], forget,
+                                 targets, nb, anchor,
+                                 **dict(kw, anchor_batches=2)))
+    monkeypatch.setattr(cal, 'MIN_ANCHOR_BATCH', 100)
+    assert torch.equal(calibrate(sc, affected, reps[affected], forget,
+                                 targets, nb, anchor, **kw), full)
 
 
 @pytest.mark.parametrize('name,kwargs', [
     ('transe', dict(p_norm=2.0)), ('rotate', {}), ('distmult', {}),
     ('complex', {})])
-def test_anchors_held_at_the_start_rows_need_no_scores(name, kwargs):
+def test_anchors_held_at_the_start_rows_need_no_scores(name, kwargs,
+                                                       monkeypatch):
     # anchor=None: the anchors keep their scores at the start rows, which
     # the calibration scores itself; the same rows as the scores given, in
     # both engines and with anchor batches. Only entities with a forgotten
@@ -603,6 +619,8 @@ def test_anchors_held_at_the_start_rows_need_no_scores(name, kwargs):
         anchor = triple_scores(sc, reps, nb)
     free = torch.isin(affected, forget[:, [0, 2]])
     assert 0 < int(free.sum()) < affected.numel()
+    from torch_geometric_unlearn.metaeu import calibration as cal
+    monkeypatch.setattr(cal, 'MIN_ANCHOR_BATCH', 1)
     for kw in (dict(engine='auto'), dict(engine='autograd'),
                dict(engine='auto', anchor_batches=3)):
         given = calibrate(sc, affected, reps[affected], forget, targets, nb,

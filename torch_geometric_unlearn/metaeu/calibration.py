@@ -68,6 +68,13 @@ def triple_scores(scorer: KGEScorer, reps: Tensor, triples: Tensor,
 #: intermediates to stay in cache.
 BLOCK = 2048
 
+#: Fewest anchors per anchor batch (``calibrate(..., anchor_batches=K)``):
+#: a request with fewer than ``K * MIN_ANCHOR_BATCH`` anchors uses fewer
+#: batches (one below ``2 * MIN_ANCHOR_BATCH``), because each batch costs a
+#: pass over its own blocks a step, which only pays off when the batches
+#: are large (a single-triple request has about a hundred anchors).
+MIN_ANCHOR_BATCH = 1024
+
 
 def link_confidence(triples: Tensor, num_nodes: int, num_relations: int,
                     max_triples: int = 1_000_000, seed: int = 0) -> Tensor:
@@ -374,7 +381,13 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
     :obj:`start_scores` (``[F + N]``, optional) are the scores of the
     :obj:`forget` and :obj:`neighbours` triples at :obj:`rows` where the
     caller has them: the closed-form engine then does not score them again
-    (see :func:`hand_adam`)."""
+    (see :func:`hand_adam`).
+
+    With :obj:`anchor_batches` :math:`K > 1` the anchors are split into
+    :math:`K` batches (a partition seeded by :obj:`seed`) and step
+    :math:`s` holds the forgotten triples and batch :math:`s \bmod K` at
+    :math:`K` times its weight, in both engines; a request with fewer than
+    :math:`K` times :data:`MIN_ANCHOR_BATCH` anchors uses fewer batches."""
     if anchors not in ('fast', 'exact'):
         raise ValueError(f"unknown anchors '{anchors}' (expected 'fast' "
                          f"or 'exact')")
@@ -410,7 +423,9 @@ def calibrate(scorer: KGEScorer, affected: Tensor, rows: Tensor,
         raise ValueError(f"'anchor_batches' must be at least 1 (got {K})")
     # Anchor batches: a seeded partition of the anchors into K batches,
     # one batch a step in turn, its weight times K (an unbiased estimate of
-    # the anchors' mean, at 1 / K of their cost).
+    # the anchors' mean, at 1 / K of their cost); no more batches than
+    # MIN_ANCHOR_BATCH anchors each.
+    K = max(1, min(K, count // MIN_ANCHOR_BATCH))
     batch = None
     if K > 1 and use_anchor:
         g = torch.Generator().manual_seed(int(seed))
