@@ -339,6 +339,35 @@ def test_linked_targets_take_the_noisy_or_of_the_rules(setup):
     got = ref.linked_targets(forget, trained, unseen, retained)
     rho = torch.tensor([1 - 0.5 * 0.8, 0.0, 0.0])  # (6,2,7) is no rule
     assert torch.allclose(got, unseen + rho * (trained - unseen))
+    # Against a loop over every forgotten and retained pair, on random
+    # triples (most retained ones touch at most one forgotten entity).
+    g = torch.Generator().manual_seed(7)
+    conf = torch.rand(2 * R, R, generator=g) * 0.5
+    ref.link_confidence = conf
+    forget = torch.stack([torch.randint(40, (30, ), generator=g),
+                          torch.randint(R, (30, ), generator=g),
+                          torch.randint(40, (30, ), generator=g)], 1)
+    # Reversed pairs, the same pairs under another relation, and noise.
+    retained = torch.cat([forget[:15][:, [2, 1, 0]], forget[15:25],
+                          torch.stack([
+                              torch.randint(60, (300, ), generator=g),
+                              torch.randint(R, (300, ), generator=g),
+                              torch.randint(60, (300, ), generator=g)], 1)])
+    retained[15:25, 1] = (retained[15:25, 1] + 1) % R
+    trained = torch.randn(30, generator=g)
+    unseen = torch.randn(30, generator=g)
+    got = ref.linked_targets(forget, trained, unseen, retained)
+    want = unseen.clone()
+    for j, (h, r, t) in enumerate(forget.tolist()):
+        keep = 1.0
+        for h2, r2, t2 in retained.tolist():
+            if (h2, t2) == (h, t):
+                keep *= 1 - float(conf[r2, r])
+            if (h2, t2) == (t, h):
+                keep *= 1 - float(conf[R + r2, r])
+        want[j] = unseen[j] + (1 - keep) * (trained[j] - unseen[j])
+    assert not torch.allclose(want, unseen)
+    assert torch.allclose(got, want, atol=1e-5)
 
 
 @pytest.mark.parametrize('name,kwargs', [

@@ -285,6 +285,11 @@ class ScoreReference:
         R = self.num_relations
         n = int(max(int(forget[:, [0, 2]].max()),
                     int(retained[:, [0, 2]].max())) + 1)
+        # Only a retained triple between two entities of forgotten triples
+        # can link one: the others are dropped before the search.
+        ends = torch.zeros(n, dtype=torch.bool, device=retained.device)
+        ends[forget[:, [0, 2]].to(retained.device).reshape(-1)] = True
+        retained = retained[ends[retained[:, 0]] & ends[retained[:, 2]]]
         f_key = (forget[:, 0] * n + forget[:, 2]).cpu()
         # Evidence for (h, r, t): (h, r', t) as code r', (t, r', h) as R + r'.
         e_key = torch.cat([retained[:, 0] * n + retained[:, 2],
