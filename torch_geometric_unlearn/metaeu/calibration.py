@@ -671,19 +671,22 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
             a += c
         k1 = torch.view_as_real(k1c).view(one.numel(), 2 * k1c.size(-1))
     else:
-        parts, a = [], 0
+        # DistMult: f * r either way; TransE: a moving head meets t - r, a
+        # moving tail h + r; written in place.
+        r_w = model.rel_emb.weight
+        k1 = table.new_empty((one.numel(), table.size(-1)))
+        a = 0
         for c in runs:
             b = slice(a, a + c)
             fixed = torch.index_select(table, 0, inverse[b])
-            parts.append(scorer.head_query_rep(o_t[b, 1], fixed)
-                         if bool(head_moves[a]) else
-                         scorer.tail_query_rep(fixed, o_t[b, 1]))
+            rel = torch.index_select(r_w, 0, o_t[b, 1])
+            if not transe:
+                torch.mul(fixed, rel, out=k1[b])
+            elif bool(head_moves[a]):
+                torch.sub(fixed, rel, out=k1[b])
+            else:
+                torch.add(fixed, rel, out=k1[b])
             a += c
-        if not parts:  # no triple with exactly one affected end
-            k1 = table.new_empty((0, ) + tuple(table.shape[1:]))
-        else:
-            k1 = torch.cat(parts) if len(parts) != 1 else parts[0]
-        del parts
     del table
 
     def group_blocks(g: Tensor):
