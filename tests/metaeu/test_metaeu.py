@@ -534,3 +534,24 @@ def test_calibration_scores_the_anchors_itself_only_at_the_start_rows(
     again = rows[(rows[:, 0] == a) | (rows[:, 2] == a)][:1]
     meu.unlearn(again)
     assert len(seen) == 3 and seen[2] is not None
+
+
+def test_edge_cap_keeps_the_lowest_priority_edges_of_each_node():
+    # Against a loop: each affected node keeps the `cap` incident edges of
+    # lowest seeded priority; an edge stays if either affected end keeps it.
+    from torch_geometric_unlearn.metaeu.unlearning import Unlearning
+    g = torch.Generator().manual_seed(0)
+    edge_index = torch.randint(12, (2, 200), generator=g)
+    affected = torch.zeros(12, dtype=torch.bool)
+    affected[[0, 3, 4, 9]] = True
+    keep = Unlearning._cap_edges(edge_index, affected, 5,
+                                 torch.Generator().manual_seed(3))
+    prio = torch.rand(200, generator=torch.Generator().manual_seed(3))
+    want = torch.zeros(200, dtype=torch.bool)
+    for node in affected.nonzero().view(-1).tolist():
+        mine = [e for e in range(200) if node in edge_index[:, e].tolist()]
+        for e in sorted(mine, key=lambda e: float(prio[e]))[:5]:
+            want[e] = True
+    assert 0 < int(want.sum()) < 200
+    assert torch.equal(keep, want)
+    assert bool(Unlearning._cap_edges(edge_index, affected, None, g).all())

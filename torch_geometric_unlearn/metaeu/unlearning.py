@@ -568,15 +568,17 @@ class Unlearning:
         keep = torch.zeros(num_edges, dtype=torch.bool)
         if cap is None or num_edges == 0:
             return ~keep
-        prio = torch.rand(num_edges, generator=generator)
+        prio = torch.rand(num_edges, generator=generator,
+                          dtype=torch.float32)
         ends = edge_index.reshape(-1)
         eid = torch.arange(num_edges).repeat(2)
         sel = affected[ends]
         ends, eid = ends[sel], eid[sel]
         # Sort by (end, priority): the first `cap` of each end are kept
-        # (one sort of end + priority, exact in float64: priority < 1).
-        order = torch.argsort(ends.double() + prio[eid].double(),
-                              stable=True)
+        # (one integer sort: torch.rand's float32 draws are multiples of
+        # 2^-24, so end * 2^24 + priority * 2^24 orders exactly as the pair).
+        key = ends * (1 << 24) + (prio[eid] * (1 << 24)).long()
+        order = torch.argsort(key, stable=True)
         ends, eid = ends[order], eid[order]
         first = torch.ones_like(ends, dtype=torch.bool)
         first[1:] = ends[1:] != ends[:-1]
