@@ -788,7 +788,9 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
             elif distance:
                 c = torch.sub(off2[b], value).mul_(w2[b]).div_(
                     value.clamp(min=1e-12))
-                g_t = x.mul_(c[:, None])            # dL/dtail
+                # dL/dtail (scaled on the real view: no complex copy of c)
+                real(x).mul_(c[:, None])
+                g_t = x
                 add_at(grad2, t, g_t)
                 if transe:
                     add_at(grad2, h, g_t, alpha=-1)
@@ -797,8 +799,10 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
                            alpha=-1)
             else:
                 c = torch.add(value, off2[b]).mul_(w2[b])[:, None]
-                add_at(grad2, h, y.mul_(r2_adj[b]).mul_(c))
-                add_at(grad2, t, x.mul_(c))
+                real(y.mul_(r2_adj[b])).mul_(c)
+                add_at(grad2, h, y)
+                real(x).mul_(c)
+                add_at(grad2, t, x)
         return out
     first2 = double(rep0)
     if callable(goal):
@@ -855,10 +859,11 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
         if transe:  # through e / ||e||
             g = torch.addcmul(g, rowdot(g, reps)[:, None], reps,
                               value=-1).div_(norm)
+        # In place: g is this step's own buffer (grad, zeroed each step).
         if prox > 0:
-            g = g + 2 * prox * (param - origin) / (scale ** 2 * A)
+            g.add_(torch.sub(param, origin), alpha=2 * prox / (scale ** 2 * A))
         if free is not None:
-            g = g * free
+            g.mul_(free)
         if fused is not None:
             count += 1
             fused([param], [g], [m], [v], [], [count], lr=lr, beta1=b1,
