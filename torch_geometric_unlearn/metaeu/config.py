@@ -197,6 +197,9 @@ class MetaEUConfig:
             its weight (an unbiased estimate of the anchors' mean at
             :math:`1 / K` of their cost; every anchor still counts, once
             every :math:`K` steps). :obj:`1`: every anchor at every step.
+            A request with fewer than :math:`K` times
+            :data:`~torch_geometric_unlearn.metaeu.calibration.MIN_ANCHOR_BATCH`
+            anchors uses fewer batches.
             (default: :obj:`4`; :obj:`8` for DistMult and ComplEx in
             :data:`MODEL_DEFAULTS`: on FB15k-237 their forget gap and
             test MRR were unchanged at 8 and their requests cost the most)
