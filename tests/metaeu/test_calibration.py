@@ -562,6 +562,24 @@ def test_only_triples_with_two_affected_ends(name, kwargs):
     assert torch.allclose(out['auto'], out['autograd'], atol=1e-4)
 
 
+def _random_request(name, kwargs, model_seed, data_seed, affected):
+    r"""A seeded model on 30 entities and 4 relations, 150 random triples
+    (12 forgotten, 138 anchors), the forgotten triples' targets 0.7 below
+    their scores and the anchors' scores."""
+    torch.manual_seed(model_seed)
+    sc = get_scorer(load_kge_model(name, 30, 4, 8, **kwargs))
+    g = torch.Generator().manual_seed(data_seed)
+    triples = torch.stack([torch.randint(30, (150, ), generator=g),
+                           torch.randint(4, (150, ), generator=g),
+                           torch.randint(30, (150, ), generator=g)], 1)
+    with torch.no_grad():
+        reps = sc.represent(sc.param_rows(torch.arange(30)))
+        forget, nb = triples[:12], triples[12:]
+        targets = triple_scores(sc, reps, forget) - 0.7
+        anchor = triple_scores(sc, reps, nb)
+    return sc, affected, reps, forget, targets, nb, anchor
+
+
 @pytest.mark.parametrize('name,kwargs', [
     ('transe', dict(p_norm=2.0)), ('rotate', {}), ('distmult', {}),
     ('complex', {})])
@@ -574,19 +592,8 @@ def test_anchor_batches_are_the_same_steps_in_both_engines(
     from torch_geometric_unlearn.metaeu import calibration as cal
     from torch_geometric_unlearn.metaeu.calibration import calibrate
     monkeypatch.setattr(cal, 'MIN_ANCHOR_BATCH', 1)
-    torch.manual_seed(0)
-    model = load_kge_model(name, 30, 4, 8, **kwargs)
-    sc = get_scorer(model)
-    g = torch.Generator().manual_seed(3)
-    triples = torch.stack([torch.randint(30, (150, ), generator=g),
-                           torch.randint(4, (150, ), generator=g),
-                           torch.randint(30, (150, ), generator=g)], 1)
-    affected = torch.arange(0, 30, 2)
-    with torch.no_grad():
-        reps = sc.represent(sc.param_rows(torch.arange(30)))
-        forget, nb = triples[:12], triples[12:]
-        targets = triple_scores(sc, reps, forget) - 0.7
-        anchor = triple_scores(sc, reps, nb)
+    sc, affected, reps, forget, targets, nb, anchor = _random_request(
+        name, kwargs, 0, 3, torch.arange(0, 30, 2))
     kw = dict(steps=20, prox=0.1, anchor_batches=3, seed=5)
     out = {(e, a): calibrate(sc, affected, reps[affected], forget, targets,
                              nb, anchor, engine=e, anchors=a, **kw)
@@ -633,19 +640,8 @@ def test_anchors_held_at_the_start_rows_need_no_scores(name, kwargs,
     # triple move (as in MetaEU): an entity held by anchors alone would
     # move on the rounding of given scores (Adam normalises its steps).
     from torch_geometric_unlearn.metaeu.calibration import calibrate
-    torch.manual_seed(1)
-    model = load_kge_model(name, 30, 4, 8, **kwargs)
-    sc = get_scorer(model)
-    g = torch.Generator().manual_seed(4)
-    triples = torch.stack([torch.randint(30, (150, ), generator=g),
-                           torch.randint(4, (150, ), generator=g),
-                           torch.randint(30, (150, ), generator=g)], 1)
-    affected = torch.arange(1, 30, 2)
-    with torch.no_grad():
-        reps = sc.represent(sc.param_rows(torch.arange(30)))
-        forget, nb = triples[:12], triples[12:]
-        targets = triple_scores(sc, reps, forget) - 0.7
-        anchor = triple_scores(sc, reps, nb)
+    sc, affected, reps, forget, targets, nb, anchor = _random_request(
+        name, kwargs, 1, 4, torch.arange(1, 30, 2))
     free = torch.isin(affected, forget[:, [0, 2]])
     assert 0 < int(free.sum()) < affected.numel()
     from torch_geometric_unlearn.metaeu import calibration as cal
