@@ -652,41 +652,26 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     if cplx:
         r_table_adj = r_table.conj().resolve_conj()
     runs = torch.unique_consecutive(run, return_counts=True)[1].tolist()
-    # What the fixed end implies for the moving one, in its direction only
-    # (run by run: slices, not masks).
+    # What the fixed end implies for the moving one, in its direction only,
+    # run by run (slices, not masks), written in place: a moving tail meets
+    # h * r (TransE: h + r), a moving head t * r (DistMult), t - r (TransE)
+    # or conj(r) * t (ComplEx: Re<e, conj(k)>; RotatE: ||e - k||, |r| = 1);
+    # complex models read as the interleaved real layout.
     if cplx:
-        # Both complex models: a moving head meets conj(r) * t, a moving
-        # tail h * r (ComplEx: Re<e, conj(k)>; RotatE: ||e - k||, |r| = 1),
-        # written in place, and read as the interleaved real layout.
         table = torch.complex(*table.chunk(2, dim=-1))
-        k1c = table.new_empty((one.numel(), table.size(-1)))
-        a = 0
-        for c in runs:
-            b = slice(a, a + c)
-            rel = torch.index_select(
-                r_table_adj if bool(head_moves[a]) else r_table, 0,
-                o_t[b, 1])
-            torch.mul(torch.index_select(table, 0, inverse[b]), rel,
-                      out=k1c[b])
-            a += c
-        k1 = torch.view_as_real(k1c).view(one.numel(), 2 * k1c.size(-1))
+        rels = (r_table, r_table_adj)  # (tail moves, head moves)
     else:
-        # DistMult: f * r either way; TransE: a moving head meets t - r, a
-        # moving tail h + r; written in place.
-        r_w = model.rel_emb.weight
-        k1 = table.new_empty((one.numel(), table.size(-1)))
-        a = 0
-        for c in runs:
-            b = slice(a, a + c)
-            fixed = torch.index_select(table, 0, inverse[b])
-            rel = torch.index_select(r_w, 0, o_t[b, 1])
-            if not transe:
-                torch.mul(fixed, rel, out=k1[b])
-            elif bool(head_moves[a]):
-                torch.sub(fixed, rel, out=k1[b])
-            else:
-                torch.add(fixed, rel, out=k1[b])
-            a += c
+        rels = (model.rel_emb.weight, ) * 2
+    ops = (torch.add, torch.sub) if transe else (torch.mul, torch.mul)
+    k1 = table.new_empty((one.numel(), table.size(-1)))
+    a = 0
+    for c in runs:
+        b, moves = slice(a, a + c), int(bool(head_moves[a]))
+        ops[moves](torch.index_select(table, 0, inverse[b]),
+                   torch.index_select(rels[moves], 0, o_t[b, 1]), out=k1[b])
+        a += c
+    if cplx:
+        k1 = torch.view_as_real(k1).view(one.numel(), 2 * k1.size(-1))
     del table
 
     def group_blocks(g: Tensor):
