@@ -247,8 +247,12 @@ def test_rotate_queries_rotate_by_each_triples_relation(count):
                        torch.cat([c * re + s * im, c * im - s * re], -1))
 
 
-def test_rowdot_matches_the_elementwise_sum():
+@pytest.mark.parametrize('small', [0, 1 << 20])
+def test_rowdot_matches_the_elementwise_sum(monkeypatch, small):
+    # Both kernels: the batched product (switch at 0) and vecdot.
+    from torch_geometric_unlearn.kge import scoring
     from torch_geometric_unlearn.kge.scoring import rowdot
+    monkeypatch.setattr(scoring, 'ROWDOT_SMALL', small)
     g = torch.Generator().manual_seed(0)
     for shape in ((7, 5), (3, 4, 6), (0, 3)):
         a = torch.randn(*shape, generator=g, requires_grad=True)
