@@ -615,6 +615,7 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     model = scorer.model
     hp, tp = pos[triples[:, 0]], pos[triples[:, 2]]
     h_in, t_in = hp >= 0, tp >= 0
+    one_end = h_in ^ t_in
 
     def represent(p: Tensor):
         if not transe:
@@ -625,7 +626,7 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
 
     rep0 = represent(start)[0]
     # One affected end: e, k, sorted by e.
-    one = (h_in ^ t_in).nonzero().view(-1)
+    one = one_end.nonzero().view(-1)
     o_t = triples[one]
     head_moves = h_in[one]
     e1 = torch.where(head_moves, hp[one], tp[one])
@@ -688,30 +689,33 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     x1 = torch.empty(min(BLOCK, one.numel()), k1.size(-1), dtype=k1.dtype,
                      device=start.device)
 
-    def single(reps: Tensor, grad: Optional[Tensor] = None, blocks=None):
-        # Block by block: the values ([T1], without `grad`) or their
-        # gradient added into `grad`.
+    def single(reps: Tensor) -> Tensor:
+        # Block by block: the values [T1] (distance models: distances).
         out = torch.empty(one.numel(), dtype=start.dtype,
-                          device=start.device) if grad is None else None
-        for b in (blocks1 if blocks is None else blocks):
+                          device=start.device)
+        for b in blocks1:
             e, k = e1[b], k1[b]
             x = torch.index_select(reps, 0, e, out=x1[:e.numel()])
             if distance:
-                value = torch.linalg.vector_norm(x.sub_(k), dim=-1)
+                out[b] = torch.linalg.vector_norm(x.sub_(k), dim=-1)
             else:
-                value = rowdot(x, k)
-            if grad is None:
-                out[b] = value
-            elif distance:
+                out[b] = rowdot(x, k)
+        return out
+
+    def single_grad(reps: Tensor, grad: Tensor, plan) -> None:
+        # Their gradient added into `grad`, over the blocks of `plan`.
+        for e, k, off, w, x in plan:
+            torch.index_select(reps, 0, e, out=x)
+            if distance:
                 # score - goal = (first - dist) - gap; d score / d e =
                 # -x / dist
-                c = torch.add(value, off1[b]).mul_(w1[b]).div_(
+                value = torch.linalg.vector_norm(x.sub_(k), dim=-1)
+                c = torch.add(value, off).mul_(w).div_(
                     value.clamp(min=1e-12))
                 grad.index_add_(0, e, x.mul_(c[:, None]))
             else:
-                c = torch.add(value, off1[b]).mul_(w1[b])
+                c = torch.add(rowdot(x, k), off).mul_(w)
                 grad.index_add_(0, e, torch.mul(k, c[:, None], out=x))
-        return out
     if cplx:
         # Complex models work in the interleaved layout [re_0, im_0, re_1,
         # ...] throughout (dot products and norms do not depend on the
@@ -723,10 +727,6 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     two = (h_in & t_in).nonzero().view(-1)
     two = two[torch.argsort(group[two] * A + hp[two], stable=True)]
     h2, t2, rel2 = hp[two], tp[two], triples[two, 1]
-
-    def to_c(x: Tensor) -> Tensor:  # interleaved -> complex (a view)
-        return torch.view_as_complex(x.view(x.size(0), width, 2)) if cplx \
-            else x
 
     def real(x: Tensor) -> Tensor:  # complex [*, W] -> its real view [*, 2W]
         return torch.view_as_real(x).flatten(-2) if cplx else x
@@ -743,52 +743,52 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     x2 = torch.empty(min(BLOCK, two.numel()), width, dtype=dt,
                      device=start.device)
     y2 = torch.empty_like(x2)
+    x2r, y2r = real(x2), real(y2)
 
-    def add_at(out: Tensor, index: Tensor, src: Tensor,
-               alpha: float = 1.0) -> None:
-        # index_add_ through real views (complex scatters are slow).
-        if cplx:
-            out, src = torch.view_as_real(out), torch.view_as_real(src)
-        out.index_add_(0, index, src, alpha=alpha)
-
-    def double(reps: Tensor, grad2: Optional[Tensor] = None, blocks=None):
-        # Block by block: the scores (distance models: distances) ``[T2]``
-        # without `grad2`, else their gradient added into `grad2`.
-        rc = to_c(reps)
+    def double(reps: Tensor) -> Tensor:
+        # Block by block: the scores (distance models: distances) [T2].
         out = torch.empty(two.numel(), dtype=start.dtype,
-                          device=start.device) if grad2 is None else None
-        for b in (blocks2 if blocks is None else blocks):
-            h, t, r = h2[b], t2[b], r2[b]
-            x = torch.index_select(rc, 0, h, out=x2[:h.numel()])
-            y = torch.index_select(rc, 0, t, out=y2[:h.numel()])
-            x.add_(r) if transe else x.mul_(r)
-            # Norms and dot products on real views (complex kernels are
-            # slow); x becomes the residual (bilinear: the query).
+                          device=start.device)
+        for b in blocks2:
+            n = h2[b].numel()
+            x, y, xr, yr = x2[:n], y2[:n], x2r[:n], y2r[:n]
+            # Gathers and arithmetic on real views where they are the
+            # same (complex kernels are slow).
+            torch.index_select(reps, 0, h2[b], out=xr)
+            torch.index_select(reps, 0, t2[b], out=yr)
+            x.add_(r2[b]) if transe else x.mul_(r2[b])
             if distance:
-                value = torch.linalg.vector_norm(real(x.sub_(y)), dim=-1)
+                out[b] = torch.linalg.vector_norm(real(x.sub_(y)), dim=-1)
             else:
-                value = rowdot(real(x), real(y))
-            if grad2 is None:
-                out[b] = value
-            elif distance:
-                c = torch.sub(off2[b], value).mul_(w2[b]).div_(
-                    value.clamp(min=1e-12))
-                # dL/dtail (scaled on the real view: no complex copy of c)
-                real(x).mul_(c[:, None])
-                g_t = x
-                add_at(grad2, t, g_t)
-                if transe:
-                    add_at(grad2, h, g_t, alpha=-1)
-                else:  # dL/dhead = -conj(r) * dL/dtail
-                    add_at(grad2, h, torch.mul(r2_adj[b], g_t, out=y),
-                           alpha=-1)
-            else:
-                c = torch.add(value, off2[b]).mul_(w2[b])[:, None]
-                real(y.mul_(r2_adj[b])).mul_(c)
-                add_at(grad2, h, y)
-                real(x).mul_(c)
-                add_at(grad2, t, x)
+                out[b] = rowdot(xr, yr)
         return out
+
+    def double_grad(reps: Tensor, grad: Tensor, plan) -> None:
+        # Their gradient added into the real (interleaved) `grad`, over
+        # the blocks of `plan`; x becomes the residual (bilinear: the
+        # query).
+        for h, t, r, r_adj, off, w, x, y, xr, yr in plan:
+            torch.index_select(reps, 0, h, out=xr)
+            torch.index_select(reps, 0, t, out=yr)
+            x.add_(r) if transe else x.mul_(r)
+            if distance:
+                x.sub_(y)
+                value = torch.linalg.vector_norm(xr, dim=-1)
+                # dL/dtail (scaled on the real view: no complex copy of c)
+                c = torch.sub(off, value).mul_(w).div_(
+                    value.clamp(min=1e-12))
+                xr.mul_(c[:, None])
+                grad.index_add_(0, t, xr)
+                if transe:
+                    grad.index_add_(0, h, xr, alpha=-1)
+                else:  # dL/dhead = -conj(r) * dL/dtail
+                    torch.mul(r_adj, x, out=y)
+                    grad.index_add_(0, h, yr, alpha=-1)
+            else:
+                c = torch.add(rowdot(xr, yr), off).mul_(w)[:, None]
+                y.mul_(r_adj)
+                grad.index_add_(0, h, yr.mul_(c))
+                grad.index_add_(0, t, xr.mul_(c))
     first2 = double(rep0)
     if callable(goal):
         # The goals and weights from this loop's own start scores (in the
@@ -825,21 +825,31 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
         and param.device.type in ('cpu', 'cuda') else None
     count = torch.zeros((), dtype=torch.float32, device=param.device)
     grad = torch.empty_like(param)
-    # The two-end triples' gradients go straight into `grad` (complex
-    # models: through its complex view).
-    grad2 = torch.view_as_complex(grad.view(A, width, 2)) if cplx else grad
     # Per-step residuals as value + offset (distance models: offset - value).
     off1 = gap1 - first1 if distance else -(first1 + gap1)
     off2 = first2 - gap2 if distance else -(first2 + gap2)
+    # Each block's slices and buffers, taken once: a small request's step
+    # costs its number of tensor operations.
+    plan1 = [[(e1[b], k1[b], off1[b], w1[b], x1[:b.stop - b.start])
+              for b in blocks] for blocks in gblocks1]
+    plan2 = []
+    for blocks in gblocks2:
+        plan2.append([])
+        for b in blocks:
+            n = b.stop - b.start
+            plan2[-1].append((h2[b], t2[b], r2[b], r2_adj[b], off2[b],
+                              w2[b], x2[:n], y2[:n], x2r[:n], y2r[:n]))
+    # Step s holds every step's triples (group 0) and, in turn, one batch.
+    plans = [(plan1[0] + (plan1[now] if now else []),
+              plan2[0] + (plan2[now] if now else []))
+             for now in range(1, num_groups)] if num_groups > 1 \
+        else [(plan1[0], plan2[0])]
     for step in range(1, steps + 1):
         reps, norm = represent(param)
         grad.zero_()
-        # Every step's triples and, in turn, one batch.
-        now = 1 + (step - 1) % (num_groups - 1) if num_groups > 1 else 0
-        single(reps, grad, gblocks1[0] + (gblocks1[now] if now else []))
-        if two.numel():
-            double(reps, grad2,
-                   gblocks2[0] + (gblocks2[now] if now else []))
+        p1, p2 = plans[(step - 1) % len(plans)]
+        single_grad(reps, grad, p1)
+        double_grad(reps, grad, p2)
         g = grad
         if transe:  # through e / ||e||
             g = torch.addcmul(g, rowdot(g, reps)[:, None], reps,
