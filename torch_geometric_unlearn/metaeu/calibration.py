@@ -647,7 +647,8 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     # built once and gathered per triple.
     if name == 'RotatEScorer':
         theta = model.rel_emb.weight
-        r_table = torch.polar(torch.ones_like(theta), theta)
+        # cos and sin, as the scorer rotates (and 2.5x faster than polar)
+        r_table = torch.complex(torch.cos(theta), torch.sin(theta))
     elif name == 'ComplExScorer':
         r_table = torch.complex(model.rel_emb.weight, model.rel_emb_im.weight)
     if cplx:
@@ -731,18 +732,17 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     def real(x: Tensor) -> Tensor:  # complex [*, W] -> its real view [*, 2W]
         return torch.view_as_real(x).flatten(-2) if cplx else x
 
-    if cplx:
-        r2 = torch.index_select(r_table, 0, rel2)
-        r2_adj = torch.index_select(r_table_adj, 0, rel2)
-    else:
-        r2 = r2_adj = model.rel_emb(rel2).contiguous()
+    # The relations' rows are gathered block by block from their table
+    # (small enough to stay in cache), not stored per triple.
+    if not cplx:
+        r_table = r_table_adj = model.rel_emb.weight
     width = D // 2 if cplx else D
-    dt = r2.dtype if cplx else start.dtype
+    dt = r_table.dtype
     blocks2 = [slice(a, a + BLOCK) for a in range(0, two.numel(), BLOCK)]
     gblocks2 = group_blocks(group[two])
     x2 = torch.empty(min(BLOCK, two.numel()), width, dtype=dt,
                      device=start.device)
-    y2 = torch.empty_like(x2)
+    y2, q2 = torch.empty_like(x2), torch.empty_like(x2)
     x2r, y2r = real(x2), real(y2)
 
     def double(reps: Tensor) -> Tensor:
@@ -752,11 +752,12 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
         for b in blocks2:
             n = h2[b].numel()
             x, y, xr, yr = x2[:n], y2[:n], x2r[:n], y2r[:n]
+            r = torch.index_select(r_table, 0, rel2[b], out=q2[:n])
             # Gathers and arithmetic on real views where they are the
             # same (complex kernels are slow).
             torch.index_select(reps, 0, h2[b], out=xr)
             torch.index_select(reps, 0, t2[b], out=yr)
-            x.add_(r2[b]) if transe else x.mul_(r2[b])
+            x.add_(r) if transe else x.mul_(r)
             if distance:
                 out[b] = torch.linalg.vector_norm(real(x.sub_(y)), dim=-1)
             else:
@@ -767,9 +768,10 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
         # Their gradient added into the real (interleaved) `grad`, over
         # the blocks of `plan`; x becomes the residual (bilinear: the
         # query).
-        for h, t, r, r_adj, off, w, x, y, xr, yr in plan:
+        for h, t, rel, off, w, x, y, xr, yr, q in plan:
             torch.index_select(reps, 0, h, out=xr)
             torch.index_select(reps, 0, t, out=yr)
+            r = torch.index_select(r_table, 0, rel, out=q)
             x.add_(r) if transe else x.mul_(r)
             if distance:
                 x.sub_(y)
@@ -782,11 +784,13 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
                 if transe:
                     grad.index_add_(0, h, xr, alpha=-1)
                 else:  # dL/dhead = -conj(r) * dL/dtail
-                    torch.mul(r_adj, x, out=y)
+                    torch.mul(torch.index_select(r_table_adj, 0, rel,
+                                                 out=q), x, out=y)
                     grad.index_add_(0, h, yr, alpha=-1)
             else:
                 c = torch.add(rowdot(xr, yr), off).mul_(w)[:, None]
-                y.mul_(r_adj)
+                y.mul_(torch.index_select(r_table_adj, 0, rel, out=q)
+                       if cplx else r)
                 grad.index_add_(0, h, yr.mul_(c))
                 grad.index_add_(0, t, xr.mul_(c))
     first2 = double(rep0)
@@ -837,8 +841,8 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
         plan2.append([])
         for b in blocks:
             n = b.stop - b.start
-            plan2[-1].append((h2[b], t2[b], r2[b], r2_adj[b], off2[b],
-                              w2[b], x2[:n], y2[:n], x2r[:n], y2r[:n]))
+            plan2[-1].append((h2[b], t2[b], rel2[b], off2[b], w2[b],
+                              x2[:n], y2[:n], x2r[:n], y2r[:n], q2[:n]))
     # Step s holds every step's triples (group 0) and, in turn, one batch.
     plans = [(plan1[0] + (plan1[now] if now else []),
               plan2[0] + (plan2[now] if now else []))
