@@ -64,6 +64,51 @@ def test_quantile_mapping_against_a_brute_force(setup):
     assert torch.equal(back.targets(torch.full((3, ), r), probe), got)
 
 
+@pytest.mark.parametrize('min_unseen', [1, 10, 40])
+def test_targets_of_all_relations_at_once_match_the_loop(setup, min_unseen):
+    # The one-search targets against the relation-by-relation loop, for
+    # scores off, on and between the reference values, zeros of both signs
+    # and relations with and without their own reference (pooled).
+    kg, model = setup
+    ref = ScoreReference(get_scorer(model), to_triples(kg.train),
+                         to_triples(kg.valid), kg.num_relations,
+                         min_unseen=min_unseen)
+    own = len(ref.unseen)
+    assert (0 < own < kg.num_relations) == (min_unseen == 40)
+    g = torch.Generator().manual_seed(1)
+    values = torch.cat([v for v in ref.train.values()] +
+                       [ref.pooled_train, ref.pooled_train_linked])
+    spread = float(values.std())
+    scores = torch.cat([
+        values[torch.randint(values.numel(), (300, ), generator=g)],
+        values.mean() + 2 * spread * torch.randn(300, generator=g),
+        torch.tensor([0.0, -0.0, values.min() - 1, values.max() + 1,
+                      float(values.min()), float(values.max())])])
+    rel = torch.randint(kg.num_relations, scores.shape, generator=g)
+    got = ref.targets(rel, scores)
+    assert torch.equal(got, ref.targets_by_relation(rel, scores))
+    # A float64 score falls back to the loop.
+    assert torch.equal(ref.targets(rel, scores.double()),
+                       ref.targets_by_relation(rel, scores.double()))
+    back = ScoreReference.from_state(ref.state_dict())
+    assert torch.equal(back.targets(rel, scores), got)
+
+
+def test_order_keys_sort_as_the_values():
+    from torch_geometric_unlearn.metaeu.calibration import order_keys
+    g = torch.Generator().manual_seed(0)
+    x = torch.cat([torch.randn(500, generator=g) * 10 ** torch.randint(
+        -30, 30, (500, ), generator=g).float(), torch.tensor(
+        [0.0, -0.0, 1e-45, -1e-45, float('inf'), -float('inf'), 3.0, 3.0])])
+    k = order_keys(x)
+    assert int(k.min()) >= 0 and int(k.max()) < 1 << 32
+    i, j = torch.randint(x.numel(), (2, 20000), generator=g)
+    assert torch.equal(k[i] < k[j], x[i] < x[j])
+    assert torch.equal(k[i] == k[j], x[i] == x[j])
+    with pytest.raises(ValueError, match='float32'):
+        order_keys(x.double())
+
+
 def test_correction_forgets_to_the_unseen_level_and_keeps_the_rest(setup):
     kg, model = setup
     ids = sample_forget_set(kg.train, ratio=0.02, seed=0)

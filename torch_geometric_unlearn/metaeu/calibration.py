@@ -34,7 +34,7 @@ from ..kge.scoring import KGEScorer, rowdot
 __all__ = ['ScoreReference', 'calibrate', 'calibrate_newton', 'hand_adam',
            'link_confidence', 'Positions',
            'anchor_factors', 'fast_score', 'triple_scores', 'interleave',
-           'deinterleave']
+           'deinterleave', 'order_keys']
 
 
 def triple_scores(scorer: KGEScorer, reps: Tensor, triples: Tensor,
@@ -253,9 +253,36 @@ class ScoreReference:
         r"""The target score ``[F]`` of triples of relations :obj:`rel`
         ``[F]`` that scored :obj:`scores` ``[F]`` under the trained model:
         the same quantile (:meth:`quantiles`) of their relation's unseen
-        scores."""
+        scores.
+
+        All relations at once, by one binary search per kind of triple on
+        the references' order keys (:func:`order_keys`): the values of
+        :meth:`targets_by_relation`, which loops over the relations."""
         rel, scores = rel.cpu(), scores.detach().cpu()
-        out = torch.empty_like(scores)
+        flat = self._flat() if scores.dtype == torch.float32 else None
+        if flat is None:
+            return self.targets_by_relation(rel, scores)
+        group, parts, unseen, unseen_start, unseen_size = flat
+        g = group[rel.long()]
+        key = (g << 32) + order_keys(scores)
+        q = torch.zeros(scores.shape, dtype=torch.float64)
+        for keys, start, size, share in parts:
+            n = size[g]
+            below = torch.searchsorted(keys, key) - start[g]
+            # (count * share) / size as :meth:`quantiles` has it; an empty
+            # or unweighted kind has share 0 and adds nothing.
+            q += torch.where(share[g] > 0, below.double() * share[g] /
+                             n.clamp(min=1).double(), 0.0)
+        n = unseen_size[g]
+        idx = (q * (n - 1).double()).round().long().clamp(min=0)
+        idx = torch.minimum(idx, n - 1)
+        return unseen[unseen_start[g] + idx]
+
+    def targets_by_relation(self, rel: Tensor, scores: Tensor) -> Tensor:
+        r""":meth:`targets`, relation by relation (any score dtype)."""
+        rel, scores = rel.cpu(), scores.detach().cpu()
+        # Targets are the unseen scores themselves, in their dtype.
+        out = torch.empty(scores.shape, dtype=self.pooled_unseen.dtype)
         for r in torch.unique(rel).tolist():
             mask = rel == r
             su = self.unseen.get(r, self.pooled_unseen)
@@ -264,6 +291,59 @@ class ScoreReference:
                 0, su.numel() - 1)
             out[mask] = su[idx]
         return out
+
+    def _flat(self):
+        # Every relation's reference as one flat, sorted array of order
+        # keys per kind of triple (relation group << 32 | order key), built
+        # once; group G is the pooled reference of the relations without
+        # their own. None where the reference is not float32 or predates
+        # the linked weighting.
+        cached = getattr(self, '_flat_cache', None)
+        if cached is not None:
+            return cached or None
+        linked = getattr(self, 'train_linked', None)
+        rels = sorted(self.unseen)
+        arrays = [self.pooled_unseen, self.pooled_train] + \
+            [self.unseen[r] for r in rels] + [self.train[r] for r in rels]
+        if linked is None or any(a.dtype != torch.float32 for a in arrays):
+            self._flat_cache = ()
+            return None
+        G = len(rels)
+        group = torch.full((self.num_relations, ), G, dtype=torch.long)
+        group[torch.tensor(rels, dtype=torch.long)] = torch.arange(G)
+
+        def flatten(per_group):
+            size = torch.tensor([a.numel() for a in per_group])
+            start = torch.cumsum(size, 0) - size
+            keys = torch.cat([(torch.full((a.numel(), ), i,
+                                          dtype=torch.long) << 32) +
+                              order_keys(a) for i, a in
+                              enumerate(per_group)])
+            return keys, start, size
+
+        unlinked = [self.train[r] for r in rels] + [self.pooled_train]
+        linked_ = [linked[r] for r in rels] + [self.pooled_train_linked]
+        weight = [self.linked_weight[r] for r in rels] + \
+            [self.pooled_linked_weight]
+        # Each kind's share of the quantile, as :meth:`quantiles` weighs
+        # them (a kind without triples or weight drops out; with neither
+        # weighted, those present count alike).
+        shares = []
+        for u, li, p in zip(unlinked, linked_, weight):
+            parts = [w if x.numel() and w > 0 else 0.0
+                     for x, w in ((u, 1.0 - p), (li, p))]
+            if not any(parts):
+                parts = [1.0 if x.numel() else 0.0 for x in (u, li)]
+            total = sum(parts)
+            shares.append([w / total if w else 0.0 for w in parts])
+        shares = torch.tensor(shares, dtype=torch.float64)
+        parts = [flatten(unlinked) + (shares[:, 0], ),
+                 flatten(linked_) + (shares[:, 1], )]
+        unseen = [self.unseen[r] for r in rels] + [self.pooled_unseen]
+        size = torch.tensor([a.numel() for a in unseen])
+        self._flat_cache = (group, parts, torch.cat(unseen),
+                            torch.cumsum(size, 0) - size, size)
+        return self._flat_cache
 
     def linked_targets(self, forget: Tensor, scores: Tensor,
                        targets: Tensor, retained: Tensor) -> Tensor:
@@ -298,9 +378,12 @@ class ScoreReference:
         order = torch.argsort(f_key)
         sorted_keys = f_key[order]
         lo = torch.searchsorted(sorted_keys, e_key)
-        hi = torch.searchsorted(sorted_keys, e_key, right=True)
-        count = hi - lo
-        e = torch.repeat_interleave(torch.arange(e_key.numel()), count)
+        # The end of each run only for the evidence that hits one.
+        hit = (sorted_keys[lo.clamp(max=sorted_keys.numel() - 1)] ==
+               e_key).nonzero().view(-1)
+        lo = lo[hit]
+        count = torch.searchsorted(sorted_keys, e_key[hit], right=True) - lo
+        e = torch.repeat_interleave(hit, count)
         first = torch.repeat_interleave(torch.cumsum(count, 0) - count,
                                         count)
         i = order[torch.repeat_interleave(lo, count) +
@@ -888,6 +971,17 @@ def deinterleave(x: Tensor) -> Tensor:
     ``[re | im]`` halves."""
     return x.reshape(*x.shape[:-1], x.size(-1) // 2, 2).transpose(
         -1, -2).reshape(x.shape)
+
+
+def order_keys(x: Tensor) -> Tensor:
+    r"""Integer keys ``[*]`` in :math:`[0, 2^{32})` (int64) of float32
+    values :obj:`x` ``[*]`` that sort as the values do, equal values (both
+    zeros included) to equal keys: the IEEE-754 bit pattern, its sign bit
+    set for positive values and every bit flipped for negative ones."""
+    if x.dtype != torch.float32:
+        raise ValueError(f'order_keys needs float32 values (got {x.dtype})')
+    bits = (x + 0.0).contiguous().view(torch.int32).long() & 0xFFFFFFFF
+    return torch.where(bits >= 1 << 31, 0xFFFFFFFF - bits, bits + (1 << 31))
 
 
 _FUSED_ADAM = getattr(torch, '_fused_adam_', None)
