@@ -658,9 +658,11 @@ def hand_adam(scorer: KGEScorer, pos: 'Positions', start: Tensor,
     :math:`e` (the scorer's head or tail query, computed once). Such
     triples, sorted by their affected end, cost one gather, one norm or dot
     product and one sorted scatter per step. Triples with two affected ends
-    go through the model's score (complex models in complex arithmetic).
-    A step is a few dozen tensor operations whatever the size of the graph;
-    the Adam update itself is PyTorch's fused kernel (the one
+    go through the model's score (complex models in complex arithmetic),
+    their relation rows gathered block by block from the relation table.
+    Each block's slices and buffers are taken once, before the first step,
+    so a step is a few dozen tensor operations whatever the size of the
+    graph; the Adam update itself is PyTorch's fused kernel (the one
     :obj:`torch.optim.Adam(fused=True)` runs) where the build has it.
 
     Args:
