@@ -570,10 +570,12 @@ class Unlearning:
             return ~keep
         prio = torch.rand(num_edges, generator=generator,
                           dtype=torch.float32)
-        ends = edge_index.reshape(-1)
-        eid = torch.arange(num_edges).repeat(2)
-        sel = affected[ends]
-        ends, eid = ends[sel], eid[sel]
+        # The affected ends' slots in the flattened [2 * E] ends: slot i is
+        # an end of edge i mod E.
+        flat = edge_index.reshape(-1)
+        slot = affected[flat].nonzero().view(-1)
+        ends = flat[slot]
+        eid = slot % num_edges
         # Sort by (end, priority): the first `cap` of each end are kept
         # (one integer sort: torch.rand's float32 draws are multiples of
         # 2^-24, so end * 2^24 + priority * 2^24 orders exactly as the pair).
