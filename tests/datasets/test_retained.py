@@ -118,3 +118,20 @@ def test_a_retained_graph_from_a_subgraph():
             num_nodes=13, num_relations=3))
     with pytest.raises(ValueError, match='boolean mask'):
         RetainedGraph(data, alive=torch.ones(3, dtype=torch.bool))
+
+
+@pytest.mark.parametrize('dense', [0.0, 1.0])
+def test_retained_incident_edges_against_a_loop(monkeypatch, dense):
+    # Both ways of deduplicating (a mask over the edges when the incidence
+    # list is large, a sort when it is small): the sorted retained edges
+    # touching the entities, each once.
+    from torch_geometric_unlearn.datasets import retained
+    monkeypatch.setattr(retained, 'DENSE_INCIDENT', dense)
+    data = _graph(4)
+    graph = RetainedGraph(data)
+    graph.forget(torch.tensor([0, 3, 7, 8]))
+    ei = data.edge_index
+    for ents in ([0], [1, 5, 9], list(range(12))):
+        want = [e for e in range(ei.size(1)) if bool(graph.alive[e]) and
+                (int(ei[0, e]) in ents or int(ei[1, e]) in ents)]
+        assert graph.incident(torch.tensor(ents)).tolist() == want

@@ -112,6 +112,11 @@ class ForgetResult:
     affected: Tensor
 
 
+#: Share of a graph's edges above which :meth:`RetainedGraph.incident`
+#: deduplicates through a mask over every edge rather than a sort.
+DENSE_INCIDENT = 1 / 16
+
+
 class RetainedGraph:
     r"""The original training graph and the mask of the triples that are
     still retained after the requests served so far.
@@ -229,8 +234,18 @@ class RetainedGraph:
 
     def incident(self, entities: Tensor) -> Tensor:
         r"""The sorted ids of the *retained* edges incident to
-        :obj:`entities` ``[K]`` (each once)."""
-        ids = torch.unique(self.index.incident(entities))
+        :obj:`entities` ``[K]`` (each once).
+
+        A large incidence list (over :data:`DENSE_INCIDENT` of the edges)
+        is deduplicated through a mask over the edges, one pass instead of
+        a sort; a small one by sorting it, so that the cost stays with the
+        entities' degrees, not the graph's size."""
+        inc = self.index.incident(entities)
+        if inc.numel() > DENSE_INCIDENT * self.alive.numel():
+            mask = torch.zeros_like(self.alive)
+            mask[inc] = True
+            return (mask & self.alive).nonzero().view(-1)
+        ids = torch.unique(inc)
         return ids[self.alive[ids]]
 
     def locate(self, triples: Tensor):
