@@ -555,3 +555,18 @@ def test_edge_cap_keeps_the_lowest_priority_edges_of_each_node():
     assert 0 < int(want.sum()) < 200
     assert torch.equal(keep, want)
     assert bool(Unlearning._cap_edges(edge_index, affected, None, g).all())
+
+
+@pytest.mark.parametrize('dense', [0.0, 1.0])
+def test_relabel_is_unique_with_its_inverse(monkeypatch, dense):
+    # Both ways (a table over the span, a sort) give torch.unique's values
+    # and inverse, repeated ids and an empty input included.
+    from torch_geometric_unlearn.metaeu import unlearning
+    monkeypatch.setattr(unlearning, 'DENSE_RELABEL', dense)
+    g = torch.Generator().manual_seed(0)
+    empty = torch.zeros(0, dtype=torch.long)
+    for ids in (torch.randint(50, (200, ), generator=g),
+                torch.tensor([7, 7, 3, 40_000]), empty):
+        nodes, local = unlearning.relabel(ids)
+        want, inverse = torch.unique(ids, return_inverse=True)
+        assert torch.equal(nodes, want) and torch.equal(local, inverse)

@@ -21,7 +21,7 @@ from .calibration import (Positions, calibrate, calibrate_newton,
                           triple_scores)
 from .config import REFINE_LR
 
-__all__ = ['Unlearning', 'Neighbourhood', 'isolated_neighbourhood']
+__all__ = ['Unlearning', 'Neighbourhood', 'isolated_neighbourhood', 'relabel']
 
 
 @dataclass
@@ -52,9 +52,8 @@ class Neighbourhood:
         r"""The neighbourhood of the :obj:`affected` ids ``[A]`` made of the
         triples ``edge_index`` ``[2, E]`` / ``edge_type`` ``[E]`` (global
         ids), relabelled to a local node set."""
-        nodes, local = torch.unique(torch.cat([affected,
-                                               edge_index.reshape(-1)]),
-                                    return_inverse=True)
+        nodes, local = relabel(torch.cat([affected,
+                                          edge_index.reshape(-1)]))
         aff_local = local[:affected.numel()]
         aff_mask = torch.zeros(nodes.numel(), dtype=torch.bool)
         aff_mask[aff_local] = True
@@ -62,6 +61,31 @@ class Neighbourhood:
                    affected_mask=aff_mask,
                    edge_index=local[affected.numel():].view(2, -1),
                    edge_type=edge_type, edge_index_global=edge_index)
+
+
+#: Ids per distinct-id span above which :func:`relabel` uses a table
+#: over the span instead of a sort.
+DENSE_RELABEL = 1 / 16
+
+
+def relabel(ids: Tensor):
+    r"""The sorted distinct values of :obj:`ids` ``[N]`` and each id's
+    position among them ``[N]``, as :obj:`torch.unique(ids,
+    return_inverse=True)` gives them. When the ids are many against their
+    span (the largest + 1: over :data:`DENSE_RELABEL` of it), through a
+    table over the span, one pass instead of a sort; otherwise by sorting,
+    so that a small request's cost does not grow with the graph."""
+    if ids.numel() == 0:
+        return torch.unique(ids, return_inverse=True)
+    span = int(ids.max()) + 1
+    if ids.numel() <= DENSE_RELABEL * span:
+        return torch.unique(ids, return_inverse=True)
+    present = torch.zeros(span, dtype=torch.bool, device=ids.device)
+    present[ids] = True
+    nodes = present.nonzero().view(-1)
+    table = torch.empty(span, dtype=torch.long, device=ids.device)
+    table[nodes] = torch.arange(nodes.numel(), device=ids.device)
+    return nodes, table[ids]
 
 
 def isolated_neighbourhood(entities: Tensor) -> 'Neighbourhood':
